@@ -1,0 +1,41 @@
+package plume
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+)
+
+// Secret holds a value that must never be printed: the Authorization header, a token.
+// String, GoString and LogValue redact it; Reveal is the one way to read it.
+type Secret string
+
+const redacted = "[REDACTED]"
+
+func (s Secret) String() string               { return redacted }
+func (s Secret) GoString() string             { return redacted }
+func (s Secret) LogValue() slog.Value         { return slog.StringValue(redacted) }
+func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+
+// Reveal returns the secret's value, for the one place that must send it.
+func (s Secret) Reveal() string { return string(s) }
+
+// Credentials are what Plume hands an ISP for its partner API.
+type Credentials struct {
+	TokenURL    string // https://external.sso.plume.com/oauth2/{authServerId}/v1/token
+	AuthHeader  Secret // "Basic base64(clientId:clientSecret)", sent exactly as given
+	PartnerID   string
+	APIBase     string // …/api
+	ReportsBase string // …/reports; empty: derived from APIBase
+}
+
+// Fingerprint identifies a set of credentials without revealing them (cache keys, logs):
+// data fetched with one fingerprint is never served to another.
+func (c Credentials) Fingerprint() string {
+	h := sha256.New()
+	for _, s := range []string{c.TokenURL, c.AuthHeader.Reveal(), c.PartnerID, c.APIBase, c.ReportsBase} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
