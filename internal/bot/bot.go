@@ -1,0 +1,279 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"time"
+
+	"plumebot/internal/plume"
+	"plumebot/internal/store"
+)
+
+// Config is everything the core needs; cmd/plumebot builds it from internal/config.
+type Config struct {
+	AllowedUsers, AllowedChats, Admins []int64
+	AllowEveryone                      bool
+	DefaultSSOURL                      string             // PLUME_SSO_URL: /skip at the SSO step takes it
+	DefaultAPIBase                     string             // PLUME_API_BASE (default plume.DefaultAPIBase)
+	AllowedHosts                       []string           // PLUME_ALLOWED_HOSTS
+	Operator                           *plume.Credentials // operator-provisioned credentials, nil if none
+	Plume                              plume.Options      // shared HTTP client, limits, timeout, observer
+	Logger                             *slog.Logger
+	Now                                func() time.Time
+	AuthTimeout                        time.Duration // idle /auth conversation expiry, default 10m
+	Metrics                            Metrics       // optional, nil-safe
+}
+
+// Metrics receives the core's counters; any method may be a no-op.
+type Metrics interface {
+	Command(name, outcome string, d time.Duration)
+	CacheResult(endpoint string, hit bool)
+	Conversations(delta int)
+}
+
+// Store is the subset of *store.Store the core uses.
+type Store interface {
+	GetUser(ctx context.Context, userID int64, kind string) ([]byte, error)
+	PutUser(ctx context.Context, userID int64, kind string, plaintext []byte) error
+	DeleteUser(ctx context.Context, userID int64, kind string) error
+	GetTemp(ctx context.Context, key string) ([]byte, error)
+	PutTemp(ctx context.Context, key string, val []byte, ttl time.Duration) error
+	DeleteTemp(ctx context.Context, key string) error
+	GetSealedTemp(ctx context.Context, userID int64, key string) ([]byte, error)
+	PutSealedTemp(ctx context.Context, userID int64, key string, val []byte, ttl time.Duration) error
+	DeleteSealedTemp(ctx context.Context, userID int64, key string) error
+	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error)
+}
+
+// CommandInfo describes a command for Telegram's setMyCommands.
+type CommandInfo struct{ Name, Description string }
+
+const (
+	userLockTTL     = 2 * time.Minute
+	denyReplyEvery  = 10 * time.Minute
+	defaultAuthIdle = 10 * time.Minute
+)
+
+// Bot is the chat core. It is safe for concurrent use: updates of different users run in
+// parallel; updates of one user are serialised through the store's lock.
+type Bot struct {
+	cfg     Config
+	st      Store
+	chat    Chat
+	log     *slog.Logger
+	now     func() time.Time
+	metrics Metrics
+
+	users, chats map[int64]bool
+
+	clientsMu sync.Mutex
+	clients   map[string]*plume.Client // by credentials fingerprint, so tokens are reused
+
+	cache *cache
+}
+
+// New checks the configuration and returns a Bot.
+func New(cfg Config, st Store, chat Chat) (*Bot, error) {
+	if st == nil || chat == nil {
+		return nil, errors.New("bot: store and chat are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.AuthTimeout <= 0 {
+		cfg.AuthTimeout = defaultAuthIdle
+	}
+	if cfg.DefaultAPIBase == "" {
+		cfg.DefaultAPIBase = plume.DefaultAPIBase
+	}
+	if cfg.AllowedHosts == nil {
+		cfg.AllowedHosts = plume.ParseAllowedHosts(plume.DefaultAllowedHosts)
+	}
+	if cfg.DefaultSSOURL != "" {
+		if err := plume.ValidateURL(cfg.DefaultSSOURL, cfg.AllowedHosts); err != nil {
+			return nil, fmt.Errorf("bot: PLUME_SSO_URL: %w", err)
+		}
+	}
+	if err := plume.ValidateURL(cfg.DefaultAPIBase, cfg.AllowedHosts); err != nil {
+		return nil, fmt.Errorf("bot: PLUME_API_BASE: %w", err)
+	}
+	b := &Bot{
+		cfg:     cfg,
+		st:      st,
+		chat:    chat,
+		log:     cfg.Logger,
+		now:     cfg.Now,
+		metrics: cfg.Metrics,
+		users:   map[int64]bool{},
+		chats:   map[int64]bool{},
+		clients: map[string]*plume.Client{},
+		cache:   newCache(cfg.Now, maxCacheEntries),
+	}
+	if b.metrics == nil {
+		b.metrics = nopMetrics{}
+	}
+	for _, id := range cfg.AllowedUsers {
+		b.users[id] = true
+	}
+	for _, id := range cfg.Admins {
+		b.users[id] = true
+	}
+	for _, id := range cfg.AllowedChats {
+		b.chats[id] = true
+	}
+	if cfg.Operator != nil {
+		if _, err := b.client(*cfg.Operator); err != nil {
+			return nil, fmt.Errorf("bot: operator credentials: %w", err)
+		}
+	}
+	return b, nil
+}
+
+type nopMetrics struct{}
+
+func (nopMetrics) Command(string, string, time.Duration) {}
+func (nopMetrics) CacheResult(string, bool)              {}
+func (nopMetrics) Conversations(int)                     {}
+
+// request is the per-update state the handlers share.
+type request struct {
+	u           Update
+	start       time.Time
+	command     string
+	customer    string
+	location    string
+	outcome     string
+	answered    bool  // the callback was answered
+	placeholder int64 // "⏳ Checking…" message to edit into the result, 0 if none
+	sess        *session
+}
+
+// Handle processes one update. It never panics outward and only blocks on this user's lock.
+func (b *Bot) Handle(ctx context.Context, u Update) {
+	r := &request{u: u, start: b.now()}
+	defer func() {
+		if p := recover(); p != nil {
+			b.log.Error("handler panic", "user", u.UserID, "chat", u.ChatID, "command", r.command,
+				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			r.outcome = "error:panic"
+			b.safely(func() { b.replyText(ctx, r, msgSomethingWrong) })
+		}
+		if u.Callback != nil && !r.answered {
+			b.safely(func() { b.answer(ctx, r, "") })
+		}
+		b.audit(r)
+	}()
+
+	if !b.allowed(u) {
+		r.command = commandName(u)
+		r.outcome = "denied"
+		b.deny(ctx, r)
+		return
+	}
+	unlock, err := b.st.Lock(ctx, "lock:user:"+strconv.FormatInt(u.UserID, 10), userLockTTL)
+	if err != nil {
+		r.command = commandName(u)
+		b.finish(ctx, r, fmt.Errorf("lock user: %w", err))
+		return
+	}
+	defer unlock()
+	if u.Callback != nil {
+		err = b.onCallback(ctx, r)
+	} else {
+		err = b.onMessage(ctx, r)
+	}
+	b.finish(ctx, r, err)
+}
+
+// safely runs f, swallowing a second panic while reporting the first one.
+func (b *Bot) safely(f func()) {
+	defer func() {
+		if p := recover(); p != nil {
+			b.log.Error("panic while recovering", "panic", fmt.Sprint(p))
+		}
+	}()
+	f()
+}
+
+// commandName is the audit name of an update before it is routed.
+func commandName(u Update) string {
+	if u.Callback != nil {
+		return "button"
+	}
+	if name, _, ok := parseCommand(u.Text); ok {
+		return name
+	}
+	return "text"
+}
+
+// finish turns a handler's error into a reply and an audit outcome.
+func (b *Bot) finish(ctx context.Context, r *request, err error) {
+	var ue usageError
+	var pe *plume.Error
+	switch {
+	case err == nil:
+		if r.outcome == "" {
+			r.outcome = "ok"
+		}
+	case errors.As(err, &ue):
+		r.outcome = "usage"
+		b.replyText(ctx, r, string(ue))
+	case errors.As(err, &pe):
+		r.outcome = "error:" + kindName(pe.Kind)
+		b.replyText(ctx, r, renderError(err))
+	default:
+		r.outcome = "error:internal"
+		b.log.Error("handler failed", "user", r.u.UserID, "chat", r.u.ChatID, "command", r.command, "err", err)
+		b.replyText(ctx, r, msgSomethingWrong)
+	}
+}
+
+// audit writes the one log event per command and counts it.
+func (b *Bot) audit(r *request) {
+	d := b.now().Sub(r.start)
+	if r.command == "" {
+		r.command = commandName(r.u)
+	}
+	b.log.Info("command", "user", r.u.UserID, "chat", r.u.ChatID, "command", r.command,
+		"customer", r.customer, "location", r.location, "outcome", r.outcome, "duration", d)
+	b.metrics.Command(r.command, r.outcome, d)
+}
+
+// usageError is a reply to bad input: the text is shown as is (already HTML).
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+const msgSomethingWrong = "⚠️ Something went wrong on my side. Please try again."
+
+var kindNames = map[plume.Kind]string{
+	plume.KindUnknown:         "unknown",
+	plume.KindInvalidInput:    "invalid_input",
+	plume.KindUnauthorized:    "unauthorized",
+	plume.KindForbidden:       "forbidden",
+	plume.KindRateLimited:     "rate_limited",
+	plume.KindNotFound:        "not_found",
+	plume.KindTimeout:         "timeout",
+	plume.KindNetwork:         "network",
+	plume.KindUpstream:        "upstream",
+	plume.KindInvalidResponse: "invalid_response",
+	plume.KindTokenFailed:     "token_failed",
+}
+
+func kindName(k plume.Kind) string {
+	if s, ok := kindNames[k]; ok {
+		return s
+	}
+	return "unknown"
+}
+
+// isNotFound reports a missing store record.
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

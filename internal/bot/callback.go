@@ -1,0 +1,204 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Button payloads live server-side: callback_data is "a:" plus a random ID, so it is short,
+// opaque and cannot be forged into another user's request.
+const (
+	callbackPrefix = "a:"
+	callbackIDLen  = 10
+	callbackTTL    = 24 * time.Hour
+)
+
+// Button actions.
+const (
+	actHealth   = "health"
+	actRefresh  = "refresh"
+	actNodes    = "nodes"
+	actDevices  = "devices"
+	actWiFi     = "wifi"
+	actInternet = "internet"
+	actWAN      = "wan"
+	actHistory  = "stats"
+	actPage     = "page" // View says which paginated view
+)
+
+// payload is what a button does, stored under its ID.
+type payload struct {
+	UserID   int64  `json:"u"`
+	ChatID   int64  `json:"c"`
+	Action   string `json:"a"`
+	View     string `json:"v,omitempty"` // actPage: nodes, devices, wifi, locations, find
+	Customer string `json:"cu,omitempty"`
+	Location string `json:"l,omitempty"`
+	Page     int    `json:"p,omitempty"`
+	Extra    string `json:"x,omitempty"` // stats window, search text
+}
+
+const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+func newCallbackID() string {
+	var buf [callbackIDLen]byte
+	_, _ = rand.Read(buf[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
+	for i, c := range buf {
+		buf[i] = idAlphabet[int(c)%len(idAlphabet)]
+	}
+	return string(buf[:])
+}
+
+// button stores p and returns a button whose data points to it.
+func (b *Bot) button(ctx context.Context, r *request, text string, p payload) (Button, error) {
+	p.UserID, p.ChatID = r.u.UserID, r.u.ChatID
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return Button{}, err
+	}
+	id := newCallbackID()
+	if err := b.st.PutTemp(ctx, "cb:"+id, raw, callbackTTL); err != nil {
+		return Button{}, fmt.Errorf("store button: %w", err)
+	}
+	return Button{Text: text, Data: callbackPrefix + id}, nil
+}
+
+// btnSpec is a button to build.
+type btnSpec struct {
+	text string
+	p    payload
+}
+
+// keyboard builds rows of buttons, storing every payload.
+func (b *Bot) keyboard(ctx context.Context, r *request, rows ...[]btnSpec) (Keyboard, error) {
+	var kb Keyboard
+	for _, row := range rows {
+		if len(row) == 0 {
+			continue
+		}
+		out := make([]Button, 0, len(row))
+		for _, s := range row {
+			btn, err := b.button(ctx, r, s.text, s.p)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, btn)
+		}
+		kb = append(kb, out)
+	}
+	return kb, nil
+}
+
+// followUps are the buttons under a location report.
+func followUps(cid, lid string) [][]btnSpec {
+	p := func(a string) payload { return payload{Action: a, Customer: cid, Location: lid} }
+	return [][]btnSpec{
+		{{"📡 Nodes", p(actNodes)}, {"📱 Devices", p(actDevices)}, {"📶 WiFi", p(actWiFi)}, {"🌐 Internet", p(actInternet)}},
+		{{"📊 WAN", p(actWAN)}, {"🕘 History", p(actHistory)}, {"🔄 Refresh", p(actRefresh)}},
+	}
+}
+
+const (
+	msgButtonExpired = "This button has expired; send the command again."
+	msgButtonForeign = "This button is not for you."
+)
+
+// onCallback loads the pressed button's payload, checks it belongs to the presser and runs it.
+func (b *Bot) onCallback(ctx context.Context, r *request) error {
+	r.command = "button"
+	data := r.u.Callback.Data
+	if !strings.HasPrefix(data, callbackPrefix) || len(data) != len(callbackPrefix)+callbackIDLen {
+		b.answer(ctx, r, msgButtonExpired)
+		r.outcome = "usage"
+		return nil
+	}
+	raw, err := b.st.GetTemp(ctx, "cb:"+strings.TrimPrefix(data, callbackPrefix))
+	if err != nil {
+		if isNotFound(err) {
+			b.answer(ctx, r, msgButtonExpired)
+			r.outcome = "usage"
+			return nil
+		}
+		return err
+	}
+	var p payload
+	if err := json.Unmarshal(raw, &p); err != nil {
+		b.answer(ctx, r, msgButtonExpired)
+		r.outcome = "usage"
+		return nil
+	}
+	r.command = "button:" + p.Action
+	if p.Action == actPage {
+		r.command += ":" + p.View
+	}
+	r.customer, r.location = p.Customer, p.Location
+	private := r.u.ChatType == ChatPrivate || r.u.ChatType == ""
+	if p.ChatID != r.u.ChatID || (private && p.UserID != r.u.UserID) {
+		b.answer(ctx, r, msgButtonForeign)
+		r.outcome = "denied"
+		return nil
+	}
+	s, err := b.session(ctx, r.u.UserID)
+	if err != nil {
+		return err
+	}
+	r.sess = s
+	loc := locArgs{cid: p.Customer, lid: p.Location}
+	switch p.Action {
+	case actHealth:
+		return b.runHealth(ctx, r, loc, false)
+	case actRefresh:
+		b.answer(ctx, r, "Refreshing…")
+		return b.runHealth(ctx, r, loc, true)
+	case actNodes:
+		return b.runNodes(ctx, r, loc, 0, 0)
+	case actDevices:
+		return b.runDevices(ctx, r, loc, 0, 0)
+	case actWiFi:
+		return b.runWiFi(ctx, r, loc, 0, 0)
+	case actInternet:
+		return b.runInternet(ctx, r, loc)
+	case actWAN:
+		return b.runWAN(ctx, r, loc)
+	case actHistory:
+		w, ok := windowByName(p.Extra)
+		if !ok {
+			w = statsWindows[1]
+		}
+		edit := int64(0)
+		if p.Extra != "" {
+			edit = r.u.MessageID // switching windows edits the history message in place
+		}
+		return b.runStats(ctx, r, loc, w, edit)
+	case actPage:
+		return b.runPage(ctx, r, p)
+	}
+	b.answer(ctx, r, msgButtonExpired)
+	r.outcome = "usage"
+	return nil
+}
+
+// runPage re-renders a paginated view (from the cache) at another page, editing in place.
+func (b *Bot) runPage(ctx context.Context, r *request, p payload) error {
+	loc := locArgs{cid: p.Customer, lid: p.Location}
+	edit := r.u.MessageID
+	switch p.View {
+	case actNodes:
+		return b.runNodes(ctx, r, loc, p.Page, edit)
+	case actDevices:
+		return b.runDevices(ctx, r, loc, p.Page, edit)
+	case actWiFi:
+		return b.runWiFi(ctx, r, loc, p.Page, edit)
+	case "locations":
+		return b.runLocations(ctx, r, p.Customer, p.Page, edit)
+	case "find":
+		return b.runFind(ctx, r, p.Extra, p.Page, edit)
+	}
+	b.answer(ctx, r, msgButtonExpired)
+	r.outcome = "usage"
+	return nil
+}

@@ -1,0 +1,192 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"plumebot/internal/plume"
+	"plumebot/internal/plumesim"
+	"plumebot/internal/store"
+)
+
+// fakeClock is the bot's clock in tests: cache TTLs and /auth expiry move only when told.
+type fakeClock struct{ ns atomic.Int64 }
+
+func newFakeClock() *fakeClock {
+	c := &fakeClock{}
+	c.ns.Store(time.Now().UnixNano()) // the simulator's data is relative to the real clock
+	return c
+}
+func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// syncBuffer collects log output from concurrent handlers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// env is one bot wired to the real store (memory backend, sealed) and the real simulator.
+type env struct {
+	t     testing.TB
+	bg    context.Context
+	sim   *plumesim.Server
+	info  plumesim.Info
+	st    *store.Store
+	chat  *memChat
+	bot   *Bot
+	clock *fakeClock
+	logs  *syncBuffer
+	msgID atomic.Int64
+}
+
+const (
+	alice    int64 = 101 // allowed, uses operator credentials unless a test says otherwise
+	bob      int64 = 102 // allowed
+	stranger int64 = 666
+	group    int64 = -1001
+)
+
+// sharedSim is one simulator for tests that don't inject faults (cheaper than one each).
+var (
+	sharedSimOnce sync.Once
+	sharedSim     *plumesim.Server
+	sharedSimErr  error
+)
+
+type envOpt struct {
+	ownSim     bool // faults or counters: a private simulator
+	noOperator bool
+	cfg        func(*Config)
+}
+
+func newEnv(t testing.TB, o envOpt) *env {
+	t.Helper()
+	var sim *plumesim.Server
+	if o.ownSim {
+		s, err := plumesim.Start(plumesim.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Close)
+		sim = s
+	} else {
+		sharedSimOnce.Do(func() { sharedSim, sharedSimErr = plumesim.Start(plumesim.Options{}) })
+		if sharedSimErr != nil {
+			t.Fatal(sharedSimErr)
+		}
+		sim = sharedSim
+	}
+	info := sim.Info()
+	key := bytes.Repeat([]byte{7}, 32)
+	kr, err := store.NewKeyring(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.New(context.Background(), store.NewMemory(), kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	bg, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	e := &env{t: t, bg: bg, sim: sim, info: info, st: st, chat: newMemChat(t), clock: newFakeClock(), logs: &syncBuffer{}}
+	cfg := Config{
+		AllowedUsers:   []int64{alice, bob},
+		AllowedChats:   []int64{group},
+		DefaultSSOURL:  info.SSOURL,
+		DefaultAPIBase: info.APIBase,
+		AllowedHosts:   []string{"127.0.0.1"},
+		Plume: plume.Options{
+			HTTPClient: sim.Client(),
+			Limits:     plume.NewHostLimits(100000, 100000),
+		},
+		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:    e.clock.Now,
+	}
+	if !o.noOperator {
+		cfg.Operator = &plume.Credentials{TokenURL: info.SSOURL, AuthHeader: plume.Secret(info.AuthHeader),
+			PartnerID: info.PartnerID, APIBase: info.APIBase, ReportsBase: info.ReportsBase}
+	}
+	if o.cfg != nil {
+		o.cfg(&cfg)
+	}
+	b, err := New(cfg, st, e.chat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.bot = b
+	return e
+}
+
+func (e *env) ctx() context.Context { return e.bg }
+
+// say sends a private text message from user and returns its message ID.
+func (e *env) say(user int64, text string) int64 {
+	id := e.msgID.Add(1)
+	e.bot.Handle(e.ctx(), Update{UserID: user, ChatID: user, ChatType: ChatPrivate, MessageID: id, Text: text})
+	return id
+}
+
+// sayIn sends a group message.
+func (e *env) sayIn(chat, user int64, text string) {
+	id := e.msgID.Add(1)
+	e.bot.Handle(e.ctx(), Update{UserID: user, ChatID: chat, ChatType: ChatSupergroup, MessageID: id, Text: text})
+}
+
+// press presses a button (by data) on message msgID and returns the callback ID.
+func (e *env) press(user, chat int64, msgID int64, data string) string {
+	id := "cb" + time.Now().Format("150405.000000000") + string(rune('a'+e.msgID.Add(1)%26))
+	ct := ChatPrivate
+	if chat != user {
+		ct = ChatSupergroup
+	}
+	e.bot.Handle(e.ctx(), Update{UserID: user, ChatID: chat, ChatType: ct, MessageID: msgID,
+		Callback: &Callback{ID: id, Data: data}})
+	return id
+}
+
+// pressText presses the newest button whose text contains label in user's private chat.
+func (e *env) pressText(user int64, label string) string {
+	e.t.Helper()
+	m, b, ok := e.chat.button(user, label)
+	if !ok {
+		e.t.Fatalf("no button %q in chat %d:\n%s", label, user, e.chat.texts(user))
+	}
+	return e.press(user, user, m.ID, b.Data)
+}
+
+func (e *env) loc(dataset string) plumesim.LocationInfo {
+	e.t.Helper()
+	l, ok := e.info.Locations[dataset]
+	if !ok {
+		e.t.Fatalf("no dataset %q", dataset)
+	}
+	return l
+}
+
+// signIn stores the simulator's credentials as user's own, the way /auth would.
+func (e *env) signIn(user int64, header string) {
+	e.t.Helper()
+	e.say(user, "/auth")
+	e.say(user, e.info.SSOURL)
+	e.say(user, header)
+	e.say(user, e.info.PartnerID)
+	e.say(user, "/skip")
+}

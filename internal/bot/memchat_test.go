@@ -1,0 +1,187 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"plumebot/internal/render"
+)
+
+// memChat is an in-memory Chat that records what the bot did and fails the test on anything
+// Telegram would reject: invalid HTML, text over 4096 UTF-16 units, callback data over 64
+// bytes, a callback answered twice.
+type memChat struct {
+	t testing.TB
+
+	mu       sync.Mutex
+	nextID   int64
+	msgs     map[int64][]*memMsg // by chat, in send order
+	byID     map[int64]*memMsg
+	answers  map[string][]string // callback ID → answer texts
+	typing   map[int64]int
+	failDel  bool
+	deleted  []int64 // message IDs of user messages deleted
+	failSend bool
+}
+
+type memMsg struct {
+	ID      int64
+	ChatID  int64
+	Text    string
+	KB      Keyboard
+	Edits   int
+	Deleted bool
+}
+
+func newMemChat(t testing.TB) *memChat {
+	return &memChat{t: t, nextID: 1000, msgs: map[int64][]*memMsg{}, byID: map[int64]*memMsg{},
+		answers: map[string][]string{}, typing: map[int64]int{}}
+}
+
+func (c *memChat) check(html string, kb Keyboard) {
+	c.t.Helper()
+	if strings.TrimSpace(html) == "" {
+		c.t.Errorf("empty message text")
+	}
+	if err := render.Validate(html); err != nil {
+		c.t.Errorf("invalid Telegram HTML: %v\n%s", err, html)
+	}
+	if n := render.TextLen(html); n > render.MaxMessageLen {
+		c.t.Errorf("message too long: %d UTF-16 units", n)
+	}
+	for _, row := range kb {
+		for _, b := range row {
+			if len(b.Data) == 0 || len(b.Data) > render.MaxCallbackData {
+				c.t.Errorf("callback data %q: %d bytes", b.Data, len(b.Data))
+			}
+			if b.Text == "" {
+				c.t.Errorf("button without text")
+			}
+		}
+	}
+}
+
+func (c *memChat) Send(ctx context.Context, chatID int64, html string, kb Keyboard) (int64, error) {
+	c.check(html, kb)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.failSend {
+		return 0, errors.New("send failed")
+	}
+	c.nextID++
+	m := &memMsg{ID: c.nextID, ChatID: chatID, Text: html, KB: kb}
+	c.msgs[chatID] = append(c.msgs[chatID], m)
+	c.byID[m.ID] = m
+	return m.ID, nil
+}
+
+func (c *memChat) Edit(ctx context.Context, chatID, messageID int64, html string, kb Keyboard) error {
+	c.check(html, kb)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m, ok := c.byID[messageID]
+	if !ok || m.ChatID != chatID || m.Deleted {
+		return fmt.Errorf("edit: message %d not found in chat %d", messageID, chatID)
+	}
+	m.Text, m.KB = html, kb
+	m.Edits++
+	return nil
+}
+
+func (c *memChat) Delete(ctx context.Context, chatID, messageID int64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.failDel {
+		return errors.New("message can't be deleted")
+	}
+	if m, ok := c.byID[messageID]; ok {
+		m.Deleted = true
+	}
+	c.deleted = append(c.deleted, messageID)
+	return nil
+}
+
+func (c *memChat) AnswerCallback(ctx context.Context, callbackID, text string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.answers[callbackID] = append(c.answers[callbackID], text)
+	if len(c.answers[callbackID]) > 1 {
+		c.t.Errorf("callback %s answered %d times", callbackID, len(c.answers[callbackID]))
+	}
+	return nil
+}
+
+func (c *memChat) Typing(ctx context.Context, chatID int64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.typing[chatID]++
+	return nil
+}
+
+// messages returns copies of a chat's messages (current text after edits).
+func (c *memChat) messages(chatID int64) []memMsg {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]memMsg, 0, len(c.msgs[chatID]))
+	for _, m := range c.msgs[chatID] {
+		out = append(out, *m)
+	}
+	return out
+}
+
+// texts is every current message text of a chat joined, for "contains" checks.
+func (c *memChat) texts(chatID int64) string {
+	var sb strings.Builder
+	for _, m := range c.messages(chatID) {
+		sb.WriteString(m.Text)
+		sb.WriteString("\n---\n")
+	}
+	return sb.String()
+}
+
+func (c *memChat) last(chatID int64) memMsg {
+	ms := c.messages(chatID)
+	if len(ms) == 0 {
+		c.t.Fatalf("chat %d: no message", chatID)
+	}
+	return ms[len(ms)-1]
+}
+
+func (c *memChat) answered(callbackID string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.answers[callbackID])
+}
+
+func (c *memChat) wasDeleted(messageID int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Contains(c.deleted, messageID)
+}
+
+// reset forgets a chat's messages.
+func (c *memChat) reset(chatID int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.msgs, chatID)
+}
+
+// button finds a button by a substring of its text in the chat's last message with a keyboard.
+func (c *memChat) button(chatID int64, text string) (memMsg, Button, bool) {
+	ms := c.messages(chatID)
+	for i := len(ms) - 1; i >= 0; i-- {
+		for _, row := range ms[i].KB {
+			for _, b := range row {
+				if strings.Contains(b.Text, text) {
+					return ms[i], b, true
+				}
+			}
+		}
+	}
+	return memMsg{}, Button{}, false
+}

@@ -1,0 +1,158 @@
+package bot
+
+import (
+	"context"
+	"strings"
+)
+
+// command is one chat command: its handler and how /help and setMyCommands describe it.
+type command struct {
+	name, args, desc string
+	run              func(b *Bot, ctx context.Context, r *request, args []string) error
+	needsCreds       bool
+}
+
+// commands is the router's table, in /help order. It is filled in init because /help reads it.
+var commands []command
+
+var commandIndex = map[string]*command{}
+
+func init() {
+	commands = []command{
+		{name: "start", desc: "Welcome and how to start", run: (*Bot).cmdStart},
+		{name: "help", desc: "Commands and the emoji legend", run: (*Bot).cmdHelp},
+		{name: "auth", desc: "Sign in with your Plume partner credentials", run: (*Bot).cmdAuth},
+		{name: "cancel", desc: "Cancel the current /auth", run: (*Bot).cmdCancel},
+		{name: "skip", desc: "Skip an optional /auth step", run: (*Bot).cmdSkip},
+		{name: "logout", desc: "Forget your credentials and settings", run: (*Bot).cmdLogout},
+		{name: "health", args: "[customerId locationId]", desc: "Health report of a location", run: (*Bot).cmdHealth, needsCreds: true},
+		{name: "status", args: "[customerId locationId]", desc: "Location status", run: (*Bot).cmdStatus, needsCreds: true},
+		{name: "nodes", args: "[customerId locationId]", desc: "Pods and their health", run: (*Bot).cmdNodes, needsCreds: true},
+		{name: "devices", args: "[customerId locationId]", desc: "Connected devices", run: (*Bot).cmdDevices, needsCreds: true},
+		{name: "wifi", args: "[customerId locationId]", desc: "WiFi networks", run: (*Bot).cmdWiFi, needsCreds: true},
+		{name: "internet", args: "[customerId locationId]", desc: "Internet link and speed test", run: (*Bot).cmdInternet, needsCreds: true},
+		{name: "node", args: "<serial>", desc: "Find where a pod is claimed", run: (*Bot).cmdNode, needsCreds: true},
+		{name: "locations", args: "<customerId>", desc: "A customer's locations", run: (*Bot).cmdLocations, needsCreds: true},
+		{name: "find", args: "<text>", desc: "Search customers (email, account, name, serial, service ID)", run: (*Bot).cmdFind, needsCreds: true},
+		{name: "wan", args: "[customerId locationId]", desc: "WAN traffic of the last 24 h", run: (*Bot).cmdWAN, needsCreds: true},
+		{name: "stats", args: "[customerId locationId]", desc: "Online history (3 h / 24 h / 7 d)", run: (*Bot).cmdStats, needsCreds: true},
+	}
+	for i := range commands {
+		commandIndex[commands[i].name] = &commands[i]
+	}
+}
+
+// Commands lists the chat commands for setMyCommands.
+func (b *Bot) Commands() []CommandInfo {
+	out := make([]CommandInfo, 0, len(commands))
+	for _, c := range commands {
+		out = append(out, CommandInfo{Name: c.name, Description: c.desc})
+	}
+	return out
+}
+
+// parseCommand splits "/Cmd@botname a b" into ("cmd", [a b]).
+func parseCommand(text string) (name string, args []string, ok bool) {
+	fields := strings.Fields(text)
+	if len(fields) == 0 || !strings.HasPrefix(fields[0], "/") || len(fields[0]) < 2 {
+		return "", nil, false
+	}
+	name = strings.ToLower(strings.TrimPrefix(fields[0], "/"))
+	if at := strings.IndexByte(name, '@'); at >= 0 {
+		name = name[:at]
+	}
+	if name == "" {
+		return "", nil, false
+	}
+	return name, fields[1:], true
+}
+
+// onMessage routes a text message: an active /auth conversation takes plain text and /skip;
+// everything else goes by command.
+func (b *Bot) onMessage(ctx context.Context, r *request) error {
+	name, args, isCmd := parseCommand(r.u.Text)
+	if !isCmd || name == "skip" {
+		if handled, err := b.authInput(ctx, r, isCmd); handled {
+			return err
+		}
+	}
+	if !isCmd {
+		r.command = "text"
+		if r.u.ChatType != ChatPrivate && r.u.ChatType != "" {
+			r.outcome = "ignored" // group chatter is not for us
+			return nil
+		}
+		return usageError("I only understand commands. Send /help to see them.")
+	}
+	c, ok := commandIndex[name]
+	if !ok {
+		r.command = "unknown"
+		return usageError("Unknown command. Send /help to see what I can do.")
+	}
+	r.command = c.name
+	if c.needsCreds {
+		s, err := b.session(ctx, r.u.UserID)
+		if err != nil {
+			return err
+		}
+		r.sess = s
+	}
+	return c.run(b, ctx, r, args)
+}
+
+func (b *Bot) cmdStart(ctx context.Context, r *request, args []string) error {
+	return b.sendHelp(ctx, r, "👋 <b>plumebot</b> checks a subscriber's Plume WiFi for support staff.\n\n")
+}
+
+func (b *Bot) cmdHelp(ctx context.Context, r *request, args []string) error {
+	return b.sendHelp(ctx, r, "")
+}
+
+// sendHelp shows the commands and the legend to a user who can query Plume, and how to
+// /auth to one who cannot.
+func (b *Bot) sendHelp(ctx context.Context, r *request, intro string) error {
+	_, _, hasCreds, err := b.credentials(ctx, r.u.UserID)
+	if err != nil {
+		return err
+	}
+	var sb strings.Builder
+	sb.WriteString(intro)
+	if !hasCreds {
+		sb.WriteString("You are not signed in to Plume yet.\n\n" +
+			"Send /auth in a private chat with me. I will ask for:\n" +
+			"1. the SSO token URL,\n2. the Authorization header (<code>Basic …</code>),\n" +
+			"3. your partner ID,\n4. the API base URL (or /skip).\n\n" +
+			"I test them with Plume before saving them, encrypted. /cancel stops at any step.")
+		_, err := b.chat.Send(ctx, r.u.ChatID, sb.String(), nil)
+		return err
+	}
+	sb.WriteString("<b>Commands</b>\n")
+	for _, c := range commands {
+		if c.name == "start" || c.name == "skip" || c.name == "cancel" {
+			continue
+		}
+		sb.WriteString("/" + c.name)
+		if c.args != "" {
+			sb.WriteString(" " + escape(c.args))
+		}
+		sb.WriteString(" — " + escape(c.desc) + "\n")
+	}
+	sb.WriteString("\nWithout IDs a command uses your last location.\n\n")
+	sb.WriteString(legend())
+	pages := split([]string{sb.String()})
+	return b.sendPages(ctx, r, pages, nil)
+}
+
+func (b *Bot) cmdLogout(ctx context.Context, r *request, args []string) error {
+	for _, kind := range []string{kindCreds, kindSettings} {
+		if err := b.st.DeleteUser(ctx, r.u.UserID, kind); err != nil && !isNotFound(err) {
+			return err
+		}
+	}
+	text := "👋 Your credentials and settings are deleted."
+	if b.cfg.Operator != nil {
+		text += " You can still use the shared operator credentials."
+	}
+	_, err := b.chat.Send(ctx, r.u.ChatID, text, nil)
+	return err
+}

@@ -1,0 +1,139 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"plumebot/internal/plume"
+)
+
+// Record kinds in the store.
+const (
+	kindCreds    = "creds"    // the user's own Plume credentials (sealed)
+	kindSettings = "settings" // the user's last location
+)
+
+// storedCreds is the at-rest form of plume.Credentials: plume.Secret redacts itself when
+// marshalled, so the header needs a plain field here (the store seals the record).
+type storedCreds struct {
+	TokenURL    string `json:"token_url"`
+	AuthHeader  string `json:"auth_header"`
+	PartnerID   string `json:"partner_id"`
+	APIBase     string `json:"api_base"`
+	ReportsBase string `json:"reports_base,omitempty"`
+}
+
+func toStored(c plume.Credentials) storedCreds {
+	return storedCreds{TokenURL: c.TokenURL, AuthHeader: c.AuthHeader.Reveal(), PartnerID: c.PartnerID,
+		APIBase: c.APIBase, ReportsBase: c.ReportsBase}
+}
+
+func (s storedCreds) creds() plume.Credentials {
+	return plume.Credentials{TokenURL: s.TokenURL, AuthHeader: plume.Secret(s.AuthHeader), PartnerID: s.PartnerID,
+		APIBase: s.APIBase, ReportsBase: s.ReportsBase}
+}
+
+// settings is what the bot remembers between commands for a user.
+type settings struct {
+	CustomerID string `json:"customer_id"`
+	LocationID string `json:"location_id"`
+}
+
+// session is the Plume access of one update: a shared client and its credentials' fingerprint.
+type session struct {
+	client *plume.Client
+	fp     string
+}
+
+// credentials returns the user's own credentials, else the operator's; ok is false with none.
+func (b *Bot) credentials(ctx context.Context, userID int64) (creds plume.Credentials, own, ok bool, err error) {
+	raw, err := b.st.GetUser(ctx, userID, kindCreds)
+	switch {
+	case err == nil:
+		var sc storedCreds
+		if err := json.Unmarshal(raw, &sc); err != nil {
+			return creds, false, false, fmt.Errorf("decode stored credentials: %w", err)
+		}
+		return sc.creds(), true, true, nil
+	case !isNotFound(err):
+		return creds, false, false, fmt.Errorf("load credentials: %w", err)
+	}
+	if b.cfg.Operator != nil {
+		return *b.cfg.Operator, false, true, nil
+	}
+	return creds, false, false, nil
+}
+
+const msgNotSignedIn = "🔒 You are not signed in to Plume. Send /auth in a private chat with me to add your credentials."
+
+// session resolves the update's credentials into a shared client.
+func (b *Bot) session(ctx context.Context, userID int64) (*session, error) {
+	creds, _, ok, err := b.credentials(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, usageError(msgNotSignedIn)
+	}
+	c, err := b.client(creds)
+	if err != nil {
+		return nil, err
+	}
+	return &session{client: c, fp: creds.Fingerprint()}, nil
+}
+
+// client returns the one *plume.Client of these credentials, so tokens are fetched once and
+// reused across users and updates. Every client shares cfg.Plume (HTTP client, host limits).
+func (b *Bot) client(creds plume.Credentials) (*plume.Client, error) {
+	fp := creds.Fingerprint()
+	b.clientsMu.Lock()
+	defer b.clientsMu.Unlock()
+	if c, ok := b.clients[fp]; ok {
+		return c, nil
+	}
+	if len(b.clients) >= maxClients {
+		// Credentials come and go rarely; dropping all clients only costs a token fetch each.
+		clear(b.clients)
+	}
+	c, err := plume.NewClient(creds, b.plumeOptions())
+	if err != nil {
+		return nil, err
+	}
+	b.clients[fp] = c
+	return c, nil
+}
+
+const maxClients = 10000
+
+func (b *Bot) plumeOptions() plume.Options {
+	o := b.cfg.Plume
+	o.AllowedHosts = b.cfg.AllowedHosts
+	if o.Logger == nil {
+		o.Logger = b.log
+	}
+	return o
+}
+
+// loadSettings returns the user's last location (zero when none).
+func (b *Bot) loadSettings(ctx context.Context, userID int64) (settings, error) {
+	var s settings
+	raw, err := b.st.GetUser(ctx, userID, kindSettings)
+	if err != nil {
+		if isNotFound(err) {
+			return s, nil
+		}
+		return s, fmt.Errorf("load settings: %w", err)
+	}
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return settings{}, nil // a corrupt record is as good as none
+	}
+	return s, nil
+}
+
+func (b *Bot) saveSettings(ctx context.Context, userID int64, s settings) {
+	raw, _ := json.Marshal(s)
+	if err := b.st.PutUser(ctx, userID, kindSettings, raw); err != nil {
+		b.log.Warn("save settings failed", "user", userID, "err", err)
+	}
+}

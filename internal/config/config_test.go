@@ -1,0 +1,132 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{"TELEGRAM_BOT_TOKEN": "123:abc"}), ModeServe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.APIBase != "https://piranha-gamma.prod.us-west-2.aws.plumenet.io/api" {
+		t.Errorf("APIBase = %q", c.APIBase)
+	}
+	if c.ReportsBase != "https://piranha-gamma.prod.us-west-2.aws.plumenet.io/reports" {
+		t.Errorf("ReportsBase = %q", c.ReportsBase)
+	}
+	if c.PlumeTimeout != 10*time.Second || c.PlumeRate != 6 {
+		t.Errorf("timeout %v rate %v", c.PlumeTimeout, c.PlumeRate)
+	}
+	if c.AllowEveryone || len(c.AllowedUsers) != 0 {
+		t.Error("access must default to deny")
+	}
+	if len(c.Warnings) == 0 {
+		t.Error("expected a warning that nobody may use the bot")
+	}
+	if c.Operator != nil {
+		t.Error("no operator credentials were configured")
+	}
+}
+
+func TestLoadErrorsNameTheVariable(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		env  map[string]string
+		mode Mode
+		want string // variable named in the error
+	}{
+		{"no token", map[string]string{}, ModeServe, "TELEGRAM_BOT_TOKEN"},
+		{"bad user id", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUMEBOT_ALLOWED_USERS": "12,bob"}, ModeServe, "PLUMEBOT_ALLOWED_USERS"},
+		{"bad bool", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUMEBOT_ALLOW_EVERYONE": "yes please"}, ModeServe, "PLUMEBOT_ALLOW_EVERYONE"},
+		{"http api", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUME_API_BASE": "http://x.plume.com/api"}, ModeServe, "PLUME_API_BASE"},
+		{"host not allowed", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUME_SSO_URL": "https://evil.example/token"}, ModeServe, "PLUME_SSO_URL"},
+		{"webhook without secret", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUMEBOT_WEBHOOK_URL": "https://bot.example/hook", "PLUMEBOT_LISTEN_ADDR": ":8080"}, ModeServe, "PLUMEBOT_WEBHOOK_SECRET"},
+		{"webhook bad secret", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUMEBOT_WEBHOOK_URL": "https://bot.example/hook", "PLUMEBOT_WEBHOOK_SECRET": "has space", "PLUMEBOT_LISTEN_ADDR": ":8080"}, ModeServe, "PLUMEBOT_WEBHOOK_SECRET"},
+		{"check without creds", map[string]string{}, ModeCheck, "PLUME_AUTH_HEADER"},
+		{"header without partner", map[string]string{"PLUME_AUTH_HEADER": "Basic eDp5", "PLUME_SSO_URL": "https://external.sso.plume.com/oauth2/x/v1/token"}, ModeCheck, "PLUME_PARTNER_ID"},
+		{"bad timeout", map[string]string{"PLUME_TIMEOUT": "-1"}, ModeDemo, "PLUME_TIMEOUT"},
+		{"bad log level", map[string]string{"PLUMEBOT_LOG_LEVEL": "loud"}, ModeDemo, "PLUMEBOT_LOG_LEVEL"},
+		{"bad redis", map[string]string{"PLUMEBOT_REDIS_URL": "http://localhost"}, ModeDemo, "PLUMEBOT_REDIS_URL"},
+		{"both key forms", map[string]string{"PLUMEBOT_SECRET_KEY": "a", "PLUMEBOT_SECRET_KEY_FILE": "/x"}, ModeDemo, "PLUMEBOT_SECRET_KEY"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Load(env(tc.env), tc.mode)
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("err = %v, want a *config.Error", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not name %s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestOperatorCredentialsFromFile(t *testing.T) {
+	t.Parallel()
+	const header = "Basic c2VjcmV0LWlkOnNlY3JldC12YWx1ZQ=="
+	f := filepath.Join(t.TempDir(), "header")
+	if err := os.WriteFile(f, []byte(header+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(env(map[string]string{
+		"PLUME_AUTH_HEADER_FILE": f,
+		"PLUME_PARTNER_ID":       "65f06dae3fca80000ad38331",
+		"PLUME_SSO_URL":          "https://external.sso.plume.com/oauth2/ausx/v1/token",
+	}), ModeCheck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Operator == nil || c.Operator.AuthHeader.Reveal() != header {
+		t.Fatalf("operator credentials not loaded from the file")
+	}
+	if got := c.Operator.AuthHeader.String(); strings.Contains(got, "c2VjcmV0") {
+		t.Errorf("header printed: %s", got)
+	}
+}
+
+func TestSecretNeverInErrors(t *testing.T) {
+	t.Parallel()
+	const header = "Bearer sup3r-s3cret-value"
+	_, err := Load(env(map[string]string{
+		"PLUME_AUTH_HEADER": header, "PLUME_PARTNER_ID": "65f06dae3fca80000ad38331",
+		"PLUME_SSO_URL": "https://external.sso.plume.com/oauth2/ausx/v1/token",
+	}), ModeCheck)
+	if err == nil {
+		t.Fatal("a header that is not Basic must be refused")
+	}
+	if strings.Contains(err.Error(), "sup3r") {
+		t.Errorf("error echoes the secret: %v", err)
+	}
+}
+
+func TestIDsAndHosts(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{
+		"PLUMEBOT_ALLOWED_USERS": " 1, 2 ,3", "PLUMEBOT_ALLOWED_CHATS": "-1001234", "PLUMEBOT_ADMINS": "9",
+		"PLUME_ALLOWED_HOSTS": "127.0.0.1,.plume.com", "PLUME_API_BASE": "https://127.0.0.1:8443/api",
+	}), ModeDemo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.AllowedUsers) != 3 || c.AllowedChats[0] != -1001234 || c.Admins[0] != 9 {
+		t.Errorf("ids: %v %v %v", c.AllowedUsers, c.AllowedChats, c.Admins)
+	}
+	if c.ReportsBase != "https://127.0.0.1:8443/reports" {
+		t.Errorf("ReportsBase = %q", c.ReportsBase)
+	}
+}
