@@ -27,6 +27,9 @@ type Config struct {
 	Now                                func() time.Time
 	AuthTimeout                        time.Duration // idle /auth conversation expiry, default 10m
 	Metrics                            Metrics       // optional, nil-safe
+	// SharedCache also caches Plume data in the store, sealed, so replicas on one Redis
+	// share it. Off for the embedded store, where the in-process cache is enough.
+	SharedCache bool
 }
 
 // Metrics receives the core's counters; any method may be a no-op.

@@ -46,9 +46,11 @@ type flightResult struct {
 }
 
 // get returns the cached value of key, or calls fn once for all concurrent callers of key.
-// fresh skips the cached value (the Refresh button). hit reports a cached answer.
+// fresh skips the cached value (the Refresh button). hit reports a cached answer. fn returns
+// when its value was fetched from Plume (zero: now), so a value another replica fetched
+// earlier keeps its age.
 func (c *cache) get(ctx context.Context, key string, ttl time.Duration, fresh bool,
-	fn func(context.Context) (any, error)) (val any, fetchedAt time.Time, hit bool, err error) {
+	fn func(context.Context) (any, time.Time, error)) (val any, fetchedAt time.Time, hit bool, err error) {
 	now := c.now()
 	if !fresh {
 		c.mu.Lock()
@@ -60,11 +62,13 @@ func (c *cache) get(ctx context.Context, key string, ttl time.Duration, fresh bo
 	}
 	ch := c.flight.DoChan(key, func() (any, error) {
 		// The flight outlives any one caller: a caller giving up must not fail the others.
-		v, err := fn(context.WithoutCancel(ctx))
+		v, at, err := fn(context.WithoutCancel(ctx))
 		if err != nil {
 			return nil, err
 		}
-		at := c.now()
+		if at.IsZero() {
+			at = c.now()
+		}
 		c.put(key, cacheEntry{val: v, fetchedAt: at, expires: at.Add(ttl)})
 		return flightResult{val: v, fetchedAt: at}, nil
 	})

@@ -187,7 +187,7 @@ func TestCacheBoundedAndErrorsNotCached(t *testing.T) {
 	c := newCache(clock.Now, 10)
 	ctx := context.Background()
 	for i := range 25 {
-		if _, _, _, err := c.get(ctx, fmt.Sprint(i), time.Minute, false, func(context.Context) (any, error) { return i, nil }); err != nil {
+		if _, _, _, err := c.get(ctx, fmt.Sprint(i), time.Minute, false, func(context.Context) (any, time.Time, error) { return i, time.Time{}, nil }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -195,7 +195,7 @@ func TestCacheBoundedAndErrorsNotCached(t *testing.T) {
 		t.Errorf("cache holds %d entries, cap 10", n)
 	}
 	calls := 0
-	fail := func(context.Context) (any, error) { calls++; return nil, errors.New("x") }
+	fail := func(context.Context) (any, time.Time, error) { calls++; return nil, time.Time{}, errors.New("x") }
 	for range 2 {
 		if _, _, _, err := c.get(ctx, "err", time.Minute, false, fail); err == nil {
 			t.Fatal("no error")
@@ -209,7 +209,7 @@ func TestCacheBoundedAndErrorsNotCached(t *testing.T) {
 		t.Errorf("newest entry evicted: %v %v", v, hit)
 	}
 	clock.Advance(time.Minute)
-	if _, _, hit, _ := c.get(ctx, "24", time.Minute, false, func(context.Context) (any, error) { return 1, nil }); hit {
+	if _, _, hit, _ := c.get(ctx, "24", time.Minute, false, func(context.Context) (any, time.Time, error) { return 1, time.Time{}, nil }); hit {
 		t.Error("expired entry served")
 	}
 }

@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -9,6 +11,7 @@ import (
 
 	"plumebot/internal/health"
 	"plumebot/internal/plume"
+	"plumebot/internal/store"
 )
 
 // fetched is a cached Plume result and when it was fetched from Plume.
@@ -19,19 +22,72 @@ type fetched[T any] struct {
 }
 
 // fetch reads one endpoint through the cache. The key starts with the credentials'
-// fingerprint, so one partner's data is never served to another's credentials.
+// fingerprint, so one partner's data is never served to another's credentials. With
+// Config.SharedCache the store is a second tier that replicas share.
 func fetch[T any](ctx context.Context, b *Bot, s *session, endpoint string, ttl time.Duration, fresh bool,
 	fn func(context.Context) (T, error), ids ...string) (fetched[T], error) {
 	key := s.fp + "|" + endpoint + "|" + strings.Join(ids, "|")
-	v, at, hit, err := b.cache.get(ctx, key, ttl, fresh, func(ctx context.Context) (any, error) {
-		return fn(ctx)
+	start := b.now()
+	v, at, hit, err := b.cache.get(ctx, key, ttl, fresh, func(ctx context.Context) (any, time.Time, error) {
+		if b.cfg.SharedCache && !fresh {
+			if v, at, ok := sharedGet[T](ctx, b, key, ttl); ok {
+				return v, at, nil
+			}
+		}
+		v, err := fn(ctx)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		at := b.now()
+		if b.cfg.SharedCache {
+			sharedPut(ctx, b, key, v, at, ttl)
+		}
+		return v, at, nil
 	})
+	// A value fetched before this call started came from another replica's fetch.
+	hit = hit || (err == nil && at.Before(start))
 	b.metrics.CacheResult(endpoint, hit)
 	if err != nil {
 		var zero fetched[T]
 		return zero, err
 	}
 	return fetched[T]{val: v.(T), fetchedAt: at, hit: hit}, nil
+}
+
+// sharedEntry is a cached Plume result as replicas share it through the store. It is sealed
+// like everything else there: it names customers and their devices.
+type sharedEntry[T any] struct {
+	At  time.Time `json:"at"`
+	Val T         `json:"val"`
+}
+
+// sharedUser is the user ID the shared cache is sealed under: no Telegram user has ID 0.
+const sharedUser = 0
+
+func sharedGet[T any](ctx context.Context, b *Bot, key string, ttl time.Duration) (T, time.Time, bool) {
+	var zero T
+	raw, err := b.st.GetSealedTemp(ctx, sharedUser, "cache:"+key)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			b.log.Warn("shared cache read failed", "err", err)
+		}
+		return zero, time.Time{}, false
+	}
+	var e sharedEntry[T]
+	if err := json.Unmarshal(raw, &e); err != nil || !b.now().Before(e.At.Add(ttl)) {
+		return zero, time.Time{}, false
+	}
+	return e.Val, e.At, true
+}
+
+func sharedPut[T any](ctx context.Context, b *Bot, key string, v T, at time.Time, ttl time.Duration) {
+	raw, err := json.Marshal(sharedEntry[T]{At: at, Val: v})
+	if err == nil {
+		err = b.st.PutSealedTemp(ctx, sharedUser, "cache:"+key, raw, ttl)
+	}
+	if err != nil {
+		b.log.Warn("shared cache write failed", "err", err)
+	}
 }
 
 func (b *Bot) location(ctx context.Context, s *session, cid, lid string, fresh bool) (fetched[*plume.Location], error) {

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"plumebot/internal/bot"
+	"plumebot/internal/config"
+	"plumebot/internal/metrics"
+	"plumebot/internal/plume"
+	"plumebot/internal/store"
+	"plumebot/internal/telegram"
+)
+
+func serve(ctx context.Context, _ []string, stderr io.Writer, getenv func(string) string) int {
+	cfg, err := config.Load(getenv, config.ModeServe)
+	if err != nil {
+		fmt.Fprintf(stderr, "plumebot: configuration error:\n%v\n", err)
+		return 2
+	}
+	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
+	if err := serveWith(ctx, cfg, log, nil); err != nil {
+		log.Error("plumebot stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// serveWith runs the bot until ctx is done. ready, when not nil, receives the listener's
+// address once everything is up (tests).
+func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan<- string) error {
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	m := metrics.New()
+	tg, err := telegram.New(telegram.Options{
+		Token:   cfg.BotToken.Reveal(),
+		APIURL:  cfg.TelegramAPIURL,
+		Logger:  log,
+		Metrics: m,
+	})
+	if err != nil {
+		return err
+	}
+	b, err := bot.New(bot.Config{
+		AllowedUsers:   cfg.AllowedUsers,
+		AllowedChats:   cfg.AllowedChats,
+		Admins:         cfg.Admins,
+		AllowEveryone:  cfg.AllowEveryone,
+		DefaultSSOURL:  cfg.SSOURL,
+		DefaultAPIBase: cfg.APIBase,
+		AllowedHosts:   cfg.AllowedHosts,
+		Operator:       cfg.Operator,
+		Plume: plume.Options{
+			Timeout:  cfg.PlumeTimeout,
+			Limits:   plume.NewHostLimits(cfg.PlumeRate, burst(cfg.PlumeRate)),
+			Observer: m,
+			Logger:   log,
+		},
+		Logger:      log,
+		Metrics:     m,
+		SharedCache: cfg.RedisURL != "", // replicas share what they fetched
+	}, st, tg.Chat())
+	if err != nil {
+		return err
+	}
+	// getMe teaches the adapter its own username, so "/health@OtherBot" in a group is ignored.
+	if name, err := tg.Me(ctx); err != nil {
+		log.Warn("getMe failed; is TELEGRAM_BOT_TOKEN right?", "err", err)
+	} else {
+		log.Info("signed in to Telegram", "bot", name)
+	}
+	cmds := make([]telegram.Command, 0, len(b.Commands()))
+	for _, c := range b.Commands() {
+		cmds = append(cmds, telegram.Command{Name: c.Name, Description: c.Description})
+	}
+	if err := tg.SetCommands(ctx, cmds); err != nil {
+		// Not fatal: the bot works without the command menu.
+		log.Warn("setMyCommands failed", "err", err)
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		rctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		if err := st.Ping(rctx); err != nil {
+			http.Error(w, "store not reachable", http.StatusServiceUnavailable)
+			return
+		}
+		if _, err := tg.Me(rctx); err != nil {
+			http.Error(w, "Telegram not reachable", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	mux.Handle("GET /metrics", m.Handler())
+
+	webhook := cfg.WebhookURL != ""
+	if webhook {
+		u, _ := url.Parse(cfg.WebhookURL) // validated by config
+		path := u.Path
+		if path == "" {
+			path = "/"
+		}
+		mux.Handle("POST "+path, tg.WebhookHandler(cfg.WebhookSecret.Reveal(), b))
+	}
+
+	var srv *http.Server
+	errc := make(chan error, 2)
+	if cfg.ListenAddr != "" {
+		ln, err := net.Listen("tcp", cfg.ListenAddr)
+		if err != nil {
+			return fmt.Errorf("PLUMEBOT_LISTEN_ADDR: %w", err)
+		}
+		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+		log.Info("listening", "addr", ln.Addr().String(), "webhook", webhook)
+		if ready != nil {
+			ready <- ln.Addr().String()
+		}
+	} else if ready != nil {
+		ready <- ""
+	}
+
+	if webhook {
+		if err := tg.SetWebhook(ctx, cfg.WebhookURL, cfg.WebhookSecret.Reveal()); err != nil {
+			return fmt.Errorf("setWebhook: %w", err)
+		}
+		log.Info("webhook mode", "url", cfg.WebhookURL)
+		select {
+		case <-ctx.Done():
+		case err := <-errc:
+			return err
+		}
+	} else {
+		log.Info("long polling")
+		go func() { errc <- tg.Poll(ctx, b) }()
+		select {
+		case <-ctx.Done():
+			<-errc
+		case err := <-errc:
+			if err != nil {
+				return err
+			}
+		}
+	}
+
+	log.Info("shutting down")
+	if srv != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}
+	tg.Wait()
+	return nil
+}
+
+// openStore opens Redis or the embedded store, with the sealing key (see README: key handling).
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*store.Store, error) {
+	key, err := loadKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var backend store.Backend
+	if cfg.RedisURL != "" {
+		if key == nil {
+			return nil, errors.New("PLUMEBOT_SECRET_KEY: required with PLUMEBOT_REDIS_URL (every replica must share it); generate one with: head -c 32 /dev/urandom | base64")
+		}
+		backend, err = store.OpenRedis(ctx, cfg.RedisURL.Reveal(), "plumebot:")
+		if err != nil {
+			return nil, fmt.Errorf("PLUMEBOT_REDIS_URL: %w", err)
+		}
+	} else {
+		if key == nil {
+			k, path, created, err := store.EnsureKeyFile(cfg.DataDir)
+			if err != nil {
+				return nil, fmt.Errorf("PLUMEBOT_DATA_DIR: %w", err)
+			}
+			if created {
+				log.Warn("no PLUMEBOT_SECRET_KEY: generated a sealing key; back it up with the data, or set PLUMEBOT_SECRET_KEY_FILE", "path", path)
+			}
+			key = k
+		}
+		backend, err = store.OpenBolt(cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("PLUMEBOT_DATA_DIR: %w", err)
+		}
+	}
+	var prev [][]byte
+	if cfg.PreviousKey != "" {
+		p, err := store.ParseKey(cfg.PreviousKey.Reveal())
+		if err != nil {
+			backend.Close()
+			return nil, fmt.Errorf("PLUMEBOT_SECRET_KEY_PREVIOUS: %w", err)
+		}
+		prev = append(prev, p)
+	}
+	kr, err := store.NewKeyring(key, prev...)
+	if err != nil {
+		backend.Close()
+		return nil, err
+	}
+	st, err := store.New(ctx, backend, kr)
+	if err != nil {
+		backend.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+func loadKey(cfg *config.Config) ([]byte, error) {
+	if cfg.SecretKey == "" && cfg.SecretKeyFile == "" {
+		return nil, nil
+	}
+	k, err := store.LoadKey(cfg.SecretKey.Reveal(), cfg.SecretKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("PLUMEBOT_SECRET_KEY: %w", err)
+	}
+	return k, nil
+}
