@@ -1,0 +1,55 @@
+package plume
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode"
+)
+
+// searchEntities are the fields /find searches; locationId and customerId need exact IDs and
+// have their own commands.
+const searchEntities = "email,accountId,name,nodeId,serviceId"
+
+// maxSearchLen bounds the search text (Plume matches emails, names and account IDs).
+const maxSearchLen = 100
+
+// NodeLookup finds where a pod is claimed: GET /partners/nodes/{serial}.
+func (c *Client) NodeLookup(ctx context.Context, serial string) (*NodeLookup, error) {
+	if err := ValidateSerial(serial); err != nil {
+		return nil, err
+	}
+	r := &request{endpoint: "nodeLookup", method: http.MethodGet, segments: []string{"partners", "nodes", serial}}
+	body, status, err := c.do(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	var n NodeLookup
+	if err := decodeObject(body, &n); err != nil {
+		return nil, invalidResponse(r.endpoint, status, err)
+	}
+	return &n, nil
+}
+
+// SearchCustomers searches the partner's customers by email, account ID, name, node ID or
+// service ID: GET /Customers/v2/search.
+func (c *Client) SearchCustomers(ctx context.Context, text string) ([]CustomerMatch, error) {
+	text = strings.TrimSpace(text)
+	if text == "" || len([]rune(text)) > maxSearchLen {
+		return nil, invalidInput("The search text must be 1 to 100 characters.")
+	}
+	if strings.IndexFunc(text, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return nil, invalidInput("The search text contains control characters.")
+	}
+	r := &request{endpoint: "search", method: http.MethodGet, segments: []string{"Customers", "v2", "search"},
+		query: url.Values{"searchString": {text}, "searchEntities": {searchEntities}}}
+	return getList(ctx, c, r, decodeSearch)
+}
+
+// CheckIntegrationHealth calls GET /checkIntegrationHealth (204 when the integration works).
+func (c *Client) CheckIntegrationHealth(ctx context.Context) error {
+	r := &request{endpoint: "health", method: http.MethodGet, segments: []string{"checkIntegrationHealth"}}
+	_, _, err := c.do(ctx, r)
+	return err
+}

@@ -1,0 +1,152 @@
+package plume
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// DefaultAPIBase is Plume's US production ("gamma") customer API.
+const DefaultAPIBase = "https://piranha-gamma.prod.us-west-2.aws.plumenet.io/api"
+
+// DefaultAllowedHosts are the hosts plumebot may send Plume credentials to by default.
+const DefaultAllowedHosts = ".plume.com,.plumenet.io"
+
+// ValidateID checks a Plume customer/location ID (a 24-hex Mongo ObjectId) before it becomes a
+// path segment. kind ("customer", "location") only names the ID in the message.
+func ValidateID(kind, id string) error {
+	if kind == "" {
+		kind = "ID"
+	}
+	if len(id) != 24 {
+		return invalidInput(fmt.Sprintf("The %s ID must be 24 hexadecimal characters (got %d characters).", kind, len(id)))
+	}
+	for i := 0; i < len(id); i++ {
+		if !isHex(id[i]) {
+			return invalidInput(fmt.Sprintf("The %s ID must be 24 hexadecimal characters (0-9, a-f).", kind))
+		}
+	}
+	return nil
+}
+
+// ValidateSerial checks a node serial number: 1..32 ASCII letters and digits.
+func ValidateSerial(serial string) error {
+	if serial == "" || len(serial) > 32 {
+		return invalidInput("A node serial number is 1 to 32 letters and digits.")
+	}
+	for i := 0; i < len(serial); i++ {
+		if !isAlnum(serial[i]) {
+			return invalidInput("A node serial number may only contain letters and digits.")
+		}
+	}
+	return nil
+}
+
+// validatePartnerID keeps the token scope well-formed: Plume partner IDs are ObjectIds, but we
+// only insist on what keeps "partnerId:<id> role:partnerIdAdmin" a two-token scope.
+func validatePartnerID(id string) error {
+	if id == "" || len(id) > 64 {
+		return invalidInput("The partner ID must be 1 to 64 letters and digits (Plume gives a 24-character hex ID).")
+	}
+	for i := 0; i < len(id); i++ {
+		if !isAlnum(id[i]) {
+			return invalidInput("The partner ID may only contain letters and digits.")
+		}
+	}
+	return nil
+}
+
+// ValidateURL checks a Plume URL (token URL, API or reports base) typed by a user or operator:
+// https only, a host, no user:password part, and, when allowedHosts is non-nil, a host that
+// matches one entry. Matching is case-insensitive and ignores the port:
+//   - ".plume.com" matches any subdomain (sso.plume.com, a.b.plume.com) but not plume.com itself;
+//   - "plume.com" matches plume.com exactly and any subdomain of it (never "evilplume.com").
+//
+// allowedHosts == nil means no host restriction; an empty non-nil list allows no host.
+func ValidateURL(raw string, allowedHosts []string) error {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return invalidInput("The URL is empty.")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return invalidInput("The URL could not be parsed; it must look like https://host/path.")
+	}
+	if !strings.EqualFold(u.Scheme, "https") {
+		return invalidInput("The URL must start with https:// (plain http would expose the credentials).")
+	}
+	if u.User != nil {
+		return invalidInput("The URL must not contain a user name or password.")
+	}
+	host := strings.ToLower(u.Hostname())
+	if host == "" {
+		return invalidInput("The URL has no host name.")
+	}
+	if u.Fragment != "" || u.RawQuery != "" {
+		return invalidInput("The URL must not contain a query (?…) or fragment (#…).")
+	}
+	if allowedHosts == nil {
+		return nil
+	}
+	if !hostAllowed(host, allowedHosts) {
+		return invalidInput(fmt.Sprintf("The host %q is not allowed for Plume credentials (allowed: %s).",
+			sanitize(host, 100), strings.Join(allowedHosts, ", ")))
+	}
+	return nil
+}
+
+func hostAllowed(host string, allowed []string) bool {
+	host = strings.TrimSuffix(host, ".")
+	for _, a := range allowed {
+		a = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(a)), ".")
+		switch {
+		case a == "" || a == ".":
+			continue
+		case strings.HasPrefix(a, "."):
+			if strings.HasSuffix(host, a) && len(host) > len(a) {
+				return true
+			}
+		case host == a:
+			return true
+		case net.ParseIP(a) == nil && strings.HasSuffix(host, "."+a):
+			return true
+		}
+	}
+	return false
+}
+
+// ParseAllowedHosts splits a comma-separated PLUME_ALLOWED_HOSTS value into lower-case entries.
+// An empty value yields an empty non-nil list, which allows no host (safe default): callers that
+// want the default pass DefaultAllowedHosts.
+func ParseAllowedHosts(csv string) []string {
+	out := []string{}
+	for _, p := range strings.Split(csv, ",") {
+		if p = strings.ToLower(strings.TrimSpace(p)); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// DefaultReportsBase derives the Reports API base from the customer API base: a trailing
+// "/api" becomes "/reports"; any other base gets "/reports" appended to its parent path.
+func DefaultReportsBase(apiBase string) string {
+	b := strings.TrimRight(strings.TrimSpace(apiBase), "/")
+	if strings.HasSuffix(b, "/api") {
+		return strings.TrimSuffix(b, "/api") + "/reports"
+	}
+	return b + "/reports"
+}
+
+func invalidInput(detail string) *Error {
+	return &Error{Kind: KindInvalidInput, Detail: detail}
+}
+
+func isHex(c byte) bool {
+	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
+}
+
+func isAlnum(c byte) bool {
+	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')
+}
