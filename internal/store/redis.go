@@ -1,0 +1,164 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultRedisPrefix namespaces plumebot's keys when OpenRedis gets an empty prefix.
+const DefaultRedisPrefix = "plumebot:"
+
+// Lock keys get their own sub-namespace so they never collide with data keys.
+const redisLockNS = "lock|"
+
+// unlockScript deletes the lock only if it still holds our token: a holder whose lock
+// expired and was taken by another replica must not release the new holder's lock.
+var unlockScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then
+	return redis.call("DEL", KEYS[1])
+end
+return 0`)
+
+// redisBackend lets several replicas share state and locks.
+type redisBackend struct {
+	c         *redis.Client
+	prefix    string
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// OpenRedis connects to url (redis://[user:password@]host:port/db, or rediss://) and pings
+// it. Keys are prefixed with prefix (DefaultRedisPrefix if empty). Errors never echo the URL,
+// which may hold a password.
+func OpenRedis(ctx context.Context, rawURL string, prefix string) (Backend, error) {
+	opts, err := redis.ParseURL(rawURL)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			return nil, errors.New("store: PLUMEBOT_REDIS_URL is not a valid URL (redis://[user:password@]host:port/db)")
+		}
+		return nil, fmt.Errorf("store: PLUMEBOT_REDIS_URL: %w", err)
+	}
+	if prefix == "" {
+		prefix = DefaultRedisPrefix
+	}
+	redisLogOnce.Do(func() { redis.SetLogger(slogRedis{}) })
+	c := redis.NewClient(opts)
+	if err := c.Ping(ctx).Err(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("store: redis at %s unreachable: %w", opts.Addr, err)
+	}
+	return &redisBackend{c: c, prefix: prefix}, nil
+}
+
+func (r *redisBackend) Get(ctx context.Context, key string) ([]byte, error) {
+	v, err := r.c.Get(ctx, r.prefix+key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: redis get: %w", err)
+	}
+	return v, nil
+}
+
+func (r *redisBackend) Put(ctx context.Context, key string, val []byte, ttl time.Duration) error {
+	if ttl < 0 {
+		return fmt.Errorf("store: put %q: negative ttl", key)
+	}
+	if val == nil {
+		val = []byte{}
+	}
+	// go-redis sends SET … PX for sub-second or fractional TTLs, EX otherwise; 0: no expiry.
+	if err := r.c.Set(ctx, r.prefix+key, val, ttl).Err(); err != nil {
+		return fmt.Errorf("store: redis put: %w", err)
+	}
+	return nil
+}
+
+func (r *redisBackend) Delete(ctx context.Context, key string) error {
+	if err := r.c.Del(ctx, r.prefix+key).Err(); err != nil {
+		return fmt.Errorf("store: redis delete: %w", err)
+	}
+	return nil
+}
+
+// Lock polls SET key token PX ttl NX with capped, jittered backoff: waiters are few (one user's updates)
+// and this needs no subscription connection per waiter.
+func (r *redisBackend) Lock(ctx context.Context, key string, ttl time.Duration) (func(), error) {
+	if ttl <= 0 {
+		return nil, fmt.Errorf("store: lock %q: ttl must be positive", key)
+	}
+	var tok [16]byte
+	if _, err := rand.Read(tok[:]); err != nil {
+		return nil, fmt.Errorf("store: lock token: %w", err)
+	}
+	token, k := hex.EncodeToString(tok[:]), r.prefix+redisLockNS+key
+	backoff := 2 * time.Millisecond
+	for {
+		err := r.c.Do(ctx, "set", k, token, "px", max(ttl.Milliseconds(), 1), "nx").Err()
+		ok := err == nil
+		if errors.Is(err, redis.Nil) { // NX refused: someone else holds it
+			err = nil
+		}
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return nil, fmt.Errorf("store: lock %q: %w", key, ctxErr)
+			}
+			return nil, fmt.Errorf("store: redis lock %q: %w", key, err)
+		}
+		if ok {
+			var once sync.Once
+			return func() { once.Do(func() { r.unlock(k, token) }) }, nil
+		}
+		t := time.NewTimer(backoff/2 + mrand.N(backoff/2+1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("store: lock %q: %w", key, ctx.Err())
+		case <-t.C:
+		}
+		backoff = min(2*backoff, 100*time.Millisecond)
+	}
+}
+
+func (r *redisBackend) unlock(k, token string) {
+	// unlock has no ctx: bound it so a dead Redis cannot hang the caller; the lock's own
+	// expiry covers a failed release.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := unlockScript.Run(ctx, r.c, []string{k}, token).Err(); err != nil {
+		slog.Warn("store: redis unlock failed; the lock will expire", "err", err)
+	}
+}
+
+func (r *redisBackend) Ping(ctx context.Context) error {
+	if err := r.c.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("store: redis ping: %w", err)
+	}
+	return nil
+}
+
+func (r *redisBackend) Close() error {
+	r.closeOnce.Do(func() { r.closeErr = r.c.Close() })
+	return r.closeErr
+}
+
+var redisLogOnce sync.Once
+
+// slogRedis routes go-redis's internal log lines (one per failed dial while Redis is down)
+// to slog at debug level: the failing operations already return errors.
+type slogRedis struct{}
+
+func (slogRedis) Printf(ctx context.Context, format string, v ...any) {
+	slog.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
+}

@@ -1,0 +1,219 @@
+// Package store persists plumebot's state: sealed per-user records, expiring conversation
+// state and cross-replica locks, over an in-memory, embedded (bbolt) or Redis backend.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrNotFound reports a record that is absent or has expired.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrWrongKey reports a record sealed with a key the keyring does not hold.
+var ErrWrongKey = errors.New("store: the secret key cannot open the sealed data")
+
+// ErrCorrupt reports a sealed record that fails authentication: tampered with, truncated,
+// or moved to another user or kind. Treat it like a missing record that must be re-entered.
+var ErrCorrupt = errors.New("store: sealed record is corrupt or was moved")
+
+var errClosed = errors.New("store: closed")
+
+// Backend stores raw bytes with expiry. Memory, bolt and Redis implement it; all must pass
+// storetest.Run. Lock keys live in a namespace separate from data keys.
+type Backend interface {
+	// Get returns a copy of the value, or ErrNotFound when absent or expired.
+	Get(ctx context.Context, key string) ([]byte, error)
+	// Put stores val; ttl 0 means no expiry. It replaces any previous value and expiry.
+	Put(ctx context.Context, key string, val []byte, ttl time.Duration) error
+	// Delete removes key; an absent key is not an error.
+	Delete(ctx context.Context, key string) error
+	// Lock takes a lock that expires after ttl even if never released (a crashed holder
+	// cannot block others forever), waiting until it is acquired or ctx is done.
+	// unlock is idempotent and never releases a lock that expired and was taken by another.
+	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error)
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+const (
+	checkKey       = "meta:check"
+	checkAD        = "plumebot/v1|meta|check"
+	checkPlaintext = "plumebot check record v1"
+)
+
+// Store is the sealed layer the bot uses: user records are AES-256-GCM sealed and bound to
+// their user ID and kind; temp records expire.
+type Store struct {
+	b Backend
+	k *Keyring
+}
+
+// New wraps b, writing a sealed check record on first use and verifying it afterwards, so a
+// wrong PLUMEBOT_SECRET_KEY is reported at start rather than on each user's first command.
+func New(ctx context.Context, b Backend, k *Keyring) (*Store, error) {
+	if b == nil || k == nil {
+		return nil, errors.New("store: New needs a backend and a keyring")
+	}
+	s := &Store{b: b, k: k}
+	rec, err := b.Get(ctx, checkKey)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		sealed, err := k.seal([]byte(checkPlaintext), checkAD)
+		if err != nil {
+			return nil, err
+		}
+		if err := b.Put(ctx, checkKey, sealed, 0); err != nil {
+			return nil, fmt.Errorf("store: write check record: %w", err)
+		}
+		return s, nil
+	case err != nil:
+		return nil, fmt.Errorf("store: read check record: %w", err)
+	}
+	pt, keyID, err := k.open(rec, checkAD)
+	if err != nil || string(pt) != checkPlaintext {
+		return nil, fmt.Errorf("%w: PLUMEBOT_SECRET_KEY (key ID %s) does not open this store, "+
+			"whose data was sealed with key ID %s; set PLUMEBOT_SECRET_KEY to that key "+
+			"(or give it as a previous key to rotate)", ErrWrongKey, k.currentID, recordKeyID(rec))
+	}
+	if keyID != k.currentID {
+		// Rotation: from now on the check record proves the new key.
+		if sealed, err := k.seal(pt, checkAD); err == nil {
+			if err := b.Put(ctx, checkKey, sealed, 0); err != nil {
+				return nil, fmt.Errorf("store: re-seal check record: %w", err)
+			}
+		}
+	}
+	return s, nil
+}
+
+// validKind keeps kinds free of the separators used in keys and associated data.
+func validKind(kind string) error {
+	if kind == "" || len(kind) > 64 {
+		return fmt.Errorf("store: invalid record kind (1-64 chars of a-z 0-9 _ - .)")
+	}
+	for _, r := range kind {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
+			return fmt.Errorf("store: invalid record kind (1-64 chars of a-z 0-9 _ - .)")
+		}
+	}
+	return nil
+}
+
+func userKey(userID int64, kind string) string { return fmt.Sprintf("user:%d:%s", userID, kind) }
+func userAD(userID int64, kind string) string {
+	return fmt.Sprintf("plumebot/v1|user:%d|%s", userID, kind)
+}
+func sealedTempKey(userID int64, key string) string { return fmt.Sprintf("stemp:%d:%s", userID, key) }
+
+// sealedTempAD contains a ':' after "temp", which kinds cannot, so it never equals a userAD.
+func sealedTempAD(userID int64, key string) string {
+	return fmt.Sprintf("plumebot/v1|user:%d|temp:%s", userID, key)
+}
+
+// GetUser opens the user's record of this kind. A record sealed with a previous key is
+// re-sealed with the current one.
+func (s *Store) GetUser(ctx context.Context, userID int64, kind string) ([]byte, error) {
+	if err := validKind(kind); err != nil {
+		return nil, err
+	}
+	key, ad := userKey(userID, kind), userAD(userID, kind)
+	rec, err := s.b.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	pt, keyID, err := s.k.open(rec, ad)
+	if err != nil {
+		return nil, fmt.Errorf("store: user %d %s: %w", userID, kind, err)
+	}
+	if keyID != s.k.currentID {
+		// Best effort: the read already succeeded, and the next read retries the re-seal.
+		if sealed, err := s.k.seal(pt, ad); err == nil {
+			_ = s.b.Put(ctx, key, sealed, 0)
+		}
+	}
+	return pt, nil
+}
+
+// PutUser seals plaintext for this user and kind and stores it without expiry.
+func (s *Store) PutUser(ctx context.Context, userID int64, kind string, plaintext []byte) error {
+	if err := validKind(kind); err != nil {
+		return err
+	}
+	sealed, err := s.k.seal(plaintext, userAD(userID, kind))
+	if err != nil {
+		return err
+	}
+	// Backend errors already say "store: <backend> <op>".
+	return s.b.Put(ctx, userKey(userID, kind), sealed, 0)
+}
+
+// DeleteUser removes the user's record of this kind; an absent record is not an error.
+func (s *Store) DeleteUser(ctx context.Context, userID int64, kind string) error {
+	if err := validKind(kind); err != nil {
+		return err
+	}
+	return s.b.Delete(ctx, userKey(userID, kind))
+}
+
+func tempKey(key string) string { return "temp:" + key }
+
+// GetTemp returns an unsealed expiring value (button payloads, non-secret state).
+func (s *Store) GetTemp(ctx context.Context, key string) ([]byte, error) {
+	v, err := s.b.Get(ctx, tempKey(key))
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// PutTemp stores an unsealed value that expires after ttl (0: never). Never put secrets here.
+func (s *Store) PutTemp(ctx context.Context, key string, val []byte, ttl time.Duration) error {
+	return s.b.Put(ctx, tempKey(key), val, ttl)
+}
+
+// DeleteTemp removes an unsealed temp value; an absent one is not an error.
+func (s *Store) DeleteTemp(ctx context.Context, key string) error {
+	return s.b.Delete(ctx, tempKey(key))
+}
+
+// GetSealedTemp opens an expiring sealed value bound to userID (the /auth conversation
+// holds the Authorization header between steps).
+func (s *Store) GetSealedTemp(ctx context.Context, userID int64, key string) ([]byte, error) {
+	rec, err := s.b.Get(ctx, sealedTempKey(userID, key))
+	if err != nil {
+		return nil, err
+	}
+	pt, _, err := s.k.open(rec, sealedTempAD(userID, key))
+	if err != nil {
+		return nil, fmt.Errorf("store: user %d temp record: %w", userID, err)
+	}
+	return pt, nil
+}
+
+// PutSealedTemp seals val for userID and stores it with expiry ttl (0: never).
+func (s *Store) PutSealedTemp(ctx context.Context, userID int64, key string, val []byte, ttl time.Duration) error {
+	sealed, err := s.k.seal(val, sealedTempAD(userID, key))
+	if err != nil {
+		return err
+	}
+	return s.b.Put(ctx, sealedTempKey(userID, key), sealed, ttl)
+}
+
+// DeleteSealedTemp removes a sealed temp value; an absent one is not an error.
+func (s *Store) DeleteSealedTemp(ctx context.Context, userID int64, key string) error {
+	return s.b.Delete(ctx, sealedTempKey(userID, key))
+}
+
+// Lock takes the backend's expiring lock on key (per-user serialisation across replicas).
+func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(), error) {
+	return s.b.Lock(ctx, key, ttl)
+}
+
+// Ping reports whether the backend is reachable (readiness).
+func (s *Store) Ping(ctx context.Context) error { return s.b.Ping(ctx) }
+
+// Close closes the backend.
+func (s *Store) Close() error { return s.b.Close() }
