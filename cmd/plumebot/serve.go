@@ -83,6 +83,7 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 	} else {
 		log.Info("signed in to Telegram", "bot", name)
 	}
+	m.ObserveConversations(b.ActiveConversations)
 	cmds := make([]telegram.Command, 0, len(b.Commands()))
 	for _, c := range b.Commands() {
 		cmds = append(cmds, telegram.Command{Name: c.Name, Description: c.Description})

@@ -63,6 +63,7 @@ func (b *Bot) saveAuth(ctx context.Context, userID int64, st *authState) error {
 	if err := b.st.PutSealedTemp(ctx, userID, authConvKey, raw, b.cfg.AuthTimeout); err != nil {
 		return err
 	}
+	b.trackConversation(userID, st.ExpiresAt)
 	return b.st.PutTemp(ctx, authMarkerKey(userID), []byte{1}, b.cfg.AuthTimeout+authMarkerGrace)
 }
 
@@ -74,7 +75,7 @@ func (b *Bot) endAuth(ctx context.Context, userID int64) {
 	if err := b.st.DeleteTemp(ctx, authMarkerKey(userID)); err != nil && !isNotFound(err) {
 		b.log.Warn("delete auth marker failed", "user", userID, "err", err)
 	}
-	b.metrics.Conversations(-1)
+	b.trackConversation(userID, time.Time{})
 }
 
 const msgAuthTimedOut = "⌛ Your /auth timed out (no answer for a while). Send /auth to start again."
@@ -248,19 +249,12 @@ func (b *Bot) cmdAuth(ctx context.Context, r *request, args []string) error {
 	if r.u.ChatType != ChatPrivate && r.u.ChatType != "" {
 		return usageError("🔒 Use /auth in a private chat with me: credentials must not be posted in a group.")
 	}
-	old, err := b.loadAuth(ctx, r.u.UserID)
-	if err != nil {
-		return err
-	}
-	if old == nil {
-		b.metrics.Conversations(1)
-	}
 	st := &authState{Step: stepSSO}
 	if err := b.saveAuth(ctx, r.u.UserID, st); err != nil {
 		return err
 	}
 	intro := "🔑 Let's add your Plume partner credentials. I test them with Plume before saving them, encrypted.\n\n"
-	_, err = b.chat.Send(ctx, r.u.ChatID, intro+b.prompt(stepSSO), nil)
+	_, err := b.chat.Send(ctx, r.u.ChatID, intro+b.prompt(stepSSO), nil)
 	return err
 }
 

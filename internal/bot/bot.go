@@ -36,7 +36,6 @@ type Config struct {
 type Metrics interface {
 	Command(name, outcome string, d time.Duration)
 	CacheResult(endpoint string, hit bool)
-	Conversations(delta int)
 }
 
 // Store is the subset of *store.Store the core uses.
@@ -78,6 +77,9 @@ type Bot struct {
 	clients   map[string]*plume.Client // by credentials fingerprint, so tokens are reused
 
 	cache *cache
+
+	convMu sync.Mutex
+	convs  map[int64]time.Time // /auth conversations this process saw last, by deadline
 }
 
 // New checks the configuration and returns a Bot.
@@ -119,6 +121,7 @@ func New(cfg Config, st Store, chat Chat) (*Bot, error) {
 		chats:   map[int64]bool{},
 		clients: map[string]*plume.Client{},
 		cache:   newCache(cfg.Now, maxCacheEntries),
+		convs:   map[int64]time.Time{},
 	}
 	if b.metrics == nil {
 		b.metrics = nopMetrics{}
@@ -144,7 +147,6 @@ type nopMetrics struct{}
 
 func (nopMetrics) Command(string, string, time.Duration) {}
 func (nopMetrics) CacheResult(string, bool)              {}
-func (nopMetrics) Conversations(int)                     {}
 
 // request is the per-update state the handlers share.
 type request struct {
@@ -280,3 +282,27 @@ func kindName(k plume.Kind) string {
 
 // isNotFound reports a missing store record.
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// ActiveConversations is the number of /auth conversations in progress whose last step this
+// process handled (the metrics gauge). An abandoned one stops counting when it expires.
+func (b *Bot) ActiveConversations() int {
+	now := b.now()
+	b.convMu.Lock()
+	defer b.convMu.Unlock()
+	for id, deadline := range b.convs {
+		if !now.Before(deadline) {
+			delete(b.convs, id)
+		}
+	}
+	return len(b.convs)
+}
+
+func (b *Bot) trackConversation(userID int64, deadline time.Time) {
+	b.convMu.Lock()
+	defer b.convMu.Unlock()
+	if deadline.IsZero() {
+		delete(b.convs, userID)
+		return
+	}
+	b.convs[userID] = deadline
+}

@@ -25,7 +25,6 @@ type Metrics struct {
 	cache         *prometheus.CounterVec
 	sends         *prometheus.CounterVec
 	rateLimited   *prometheus.CounterVec
-	conversations prometheus.Gauge
 }
 
 // New registers every series in a fresh registry (plus Go and process collectors).
@@ -62,12 +61,9 @@ func New() *Metrics {
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "plumebot_telegram_429_total", Help: "Bot API 429 (Too Many Requests) answers, by method.",
 		}, []string{"method"}),
-		conversations: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "plumebot_conversations_in_progress", Help: "/auth conversations started and not yet finished in this process.",
-		}),
 	}
 	reg.MustRegister(m.updates, m.commands, m.commandTime, m.plumeRequests, m.plumeTime,
-		m.tokenFetches, m.cache, m.sends, m.rateLimited, m.conversations,
+		m.tokenFetches, m.cache, m.sends, m.rateLimited,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -106,8 +102,13 @@ func (m *Metrics) CacheResult(endpoint string, hit bool) {
 	m.cache.WithLabelValues(endpoint, r).Inc()
 }
 
-// Conversations implements bot.Metrics.
-func (m *Metrics) Conversations(delta int) { m.conversations.Add(float64(delta)) }
+// ObserveConversations registers the gauge of /auth conversations in progress, read from f
+// at scrape time (the bot counts them; abandoned ones expire).
+func (m *Metrics) ObserveConversations(f func() int) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "plumebot_conversations_in_progress", Help: "/auth conversations in progress whose last step this process handled.",
+	}, func() float64 { return float64(f()) }))
+}
 
 // UpdateReceived implements telegram.Metrics.
 func (m *Metrics) UpdateReceived(kind string) { m.updates.WithLabelValues(kind).Inc() }
