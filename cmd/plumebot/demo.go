@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"plumebot/internal/bot"
+	"plumebot/internal/console"
+	"plumebot/internal/plume"
+	"plumebot/internal/plumesim"
+	"plumebot/internal/store"
+)
+
+// demoUser is the terminal's Telegram-like user ID.
+const demoUser = 1000001
+
+func demo(ctx context.Context, _ []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	sim, err := plumesim.Start(plumesim.Options{})
+	if err != nil {
+		fmt.Fprintln(stderr, "demo: starting the Plume simulator:", err)
+		return 1
+	}
+	defer sim.Close()
+	info := sim.Info()
+
+	// A throw-away store sealed with a random key: nothing outlives the demo.
+	key := make([]byte, 32)
+	rand.Read(key)
+	kr, err := store.NewKeyring(key)
+	if err != nil {
+		fmt.Fprintln(stderr, "demo:", err)
+		return 1
+	}
+	st, err := store.New(ctx, store.NewMemory(), kr)
+	if err != nil {
+		fmt.Fprintln(stderr, "demo:", err)
+		return 1
+	}
+	defer st.Close()
+
+	creds := plume.Credentials{TokenURL: info.SSOURL, AuthHeader: plume.Secret(info.AuthHeader),
+		PartnerID: info.PartnerID, APIBase: info.APIBase, ReportsBase: info.ReportsBase}
+	con := console.New(stdout)
+	b, err := bot.New(bot.Config{
+		AllowedUsers:   []int64{demoUser},
+		DefaultSSOURL:  info.SSOURL,
+		DefaultAPIBase: info.APIBase,
+		AllowedHosts:   []string{"127.0.0.1"},
+		Operator:       &creds,
+		Plume:          plume.Options{HTTPClient: sim.Client()},
+		// Logs would interleave with the chat; warnings and errors still show.
+		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}, st, con)
+	if err != nil {
+		fmt.Fprintln(stderr, "demo:", err)
+		return 1
+	}
+	fmt.Fprint(stdout, banner(info))
+	if err := con.Run(ctx, stdin, b, demoUser, "Demo"); err != nil {
+		fmt.Fprintln(stderr, "demo:", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, "\nbye")
+	return 0
+}
+
+// banner says what the demo is, what each simulated location shows and what to type.
+func banner(info plumesim.Info) string {
+	var b strings.Builder
+	b.WriteString(`plumebot demo: a simulated Plume Cloud on this machine and a chat with the bot in this terminal.
+You are already signed in with the simulator's operator credentials. Type commands as you would
+in Telegram; when the bot shows buttons, type the number in brackets to press one. /quit ends.
+
+Simulated locations (customerId locationId):
+`)
+	for _, name := range plumesim.DatasetNames() {
+		l, ok := info.Locations[name]
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(&b, "  %-8s %s %s  %s\n", name, l.CustomerID, l.LocationID, l.Description)
+	}
+	if d, ok := info.Locations["degraded"]; ok {
+		fmt.Fprintf(&b, "\nTry:\n  /health %s %s\n  /devices        (the last location is remembered)\n", d.CustomerID, d.LocationID)
+		if d.NodeSerial != "" {
+			fmt.Fprintf(&b, "  /node %s\n", d.NodeSerial)
+		}
+		if d.Email != "" {
+			fmt.Fprintf(&b, "  /find %s\n", d.Email)
+		}
+		fmt.Fprintf(&b, "  /locations %s\n", d.CustomerID)
+	}
+	fmt.Fprintf(&b, `  /help
+
+/auth works too; the simulator's credentials are:
+  SSO token URL:        %s
+  Authorization header: %s
+  Partner ID:           %s
+  API base:             %s (or /skip)
+
+`, info.SSOURL, info.AuthHeader, info.PartnerID, info.APIBase)
+	return b.String()
+}
