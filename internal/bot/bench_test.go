@@ -31,3 +31,17 @@ func benchHealth(b *testing.B, snapshotOnly bool) {
 		e.chat.reset(alice)
 	}
 }
+
+// BenchmarkSnapshotCold is the parallel fetch of a /health that misses the cache: four HTTPS
+// calls to the simulator on loopback (its CPU included), decoding included.
+func BenchmarkSnapshotCold(b *testing.B) {
+	e := newEnv(b, envOpt{ownSim: true})
+	h := e.info.Locations["healthy"]
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.bot.Snapshot(ctx, *e.bot.cfg.Operator, h.CustomerID, h.LocationID, true); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -214,7 +214,11 @@ func commandName(u Update) string {
 		return "button"
 	}
 	if name, _, ok := parseCommand(u.Text); ok {
-		return name
+		if _, known := commandIndex[name]; known {
+			return name
+		}
+		// Anything else a stranger types must not become a metrics label or a log flood.
+		return "unknown"
 	}
 	return "text"
 }

@@ -176,9 +176,11 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("%d conversations in progress after expiry, want 0", n)
 	}
 	e.say(stranger, "/help")
+	e.say(stranger, "/x1y2z3")
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.commands["nodes/ok"] != 2 || m.commands["help/denied"] != 1 || m.commands["cancel/ok"] != 1 {
+	if m.commands["nodes/ok"] != 2 || m.commands["help/denied"] != 1 || m.commands["cancel/ok"] != 1 ||
+		m.commands["unknown/denied"] != 1 || m.commands["x1y2z3/denied"] != 0 {
 		t.Errorf("commands %v", m.commands)
 	}
 	if m.hits[true] < 2 {
