@@ -13,7 +13,7 @@ import (
 func TestText(t *testing.T) {
 	t.Parallel()
 	cases := map[string]string{
-		"<b>🟡 DEGRADED</b> &lt;b&gt; &amp; x":        "🟡 DEGRADED <b> & x",
+		"<b>🟡 DEGRADED</b> &lt;b&gt; &amp; x":              "🟡 DEGRADED <b> & x",
 		`<a href="https://x.example/?a=1&amp;b=2">doc</a>`: "doc (https://x.example/?a=1&b=2)",
 		"<code>aa:bb</code>\n<i>page 1/2</i>":              "aa:bb\npage 1/2",
 	}

@@ -117,7 +117,9 @@ func (m *Metrics) UpdateReceived(kind string) { m.updates.WithLabelValues(kind).
 func (m *Metrics) Sent(method string, err error) { m.sends.WithLabelValues(method, result(err)).Inc() }
 
 // RateLimited implements telegram.Metrics.
-func (m *Metrics) RateLimited(method string, _ time.Duration) { m.rateLimited.WithLabelValues(method).Inc() }
+func (m *Metrics) RateLimited(method string, _ time.Duration) {
+	m.rateLimited.WithLabelValues(method).Inc()
+}
 
 func result(err error) string {
 	if err != nil {
