@@ -1,0 +1,133 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestQuickRun is the CI smoke run of cmd/plumebench --quick: every section is reported, and
+// the figures that do not depend on the machine's speed are what the design promises.
+func TestQuickRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole quick benchmark (~15 s)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, Config{Quick: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	out := text.String()
+	last := -1
+	for _, s := range Sections {
+		i := strings.Index(out, s)
+		if i < 0 {
+			t.Errorf("section %q missing from the report", s)
+			continue
+		}
+		if i < last {
+			t.Errorf("section %q out of order", s)
+		}
+		last = i
+	}
+	var js bytes.Buffer
+	if err := rep.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+		t.Fatalf("JSON report does not round-trip: %v", err)
+	}
+	if len(back.Latency) != 6 || len(back.Throughput) != 2 || len(back.Targets) == 0 {
+		t.Errorf("JSON: %d latency rows, %d throughput rows, %d targets", len(back.Latency), len(back.Throughput), len(back.Targets))
+	}
+	for _, l := range rep.Latency {
+		if l.MissingReports != 0 || l.EndToEnd.N != l.Users {
+			t.Errorf("%d users (paced %v): %d reports missing, %d measured", l.Users, l.Paced, l.MissingReports, l.EndToEnd.N)
+		}
+		// Each answer is cold: 4 Plume calls, none served from the cache, so latency is real.
+		if l.UpstreamPerCmd != 4 {
+			t.Errorf("%d users: %.2f upstream requests per answer, want 4", l.Users, l.UpstreamPerCmd)
+		}
+		if l.BotSide.Min < rep.Latency[0].L {
+			t.Errorf("%d users: bot-side %.1f ms is below the simulated latency: not measuring a fetch", l.Users, l.BotSide.Min)
+		}
+	}
+	u := rep.Upstream
+	if u.ColdTotal != 4 || u.WarmTotal != 0 || !onceEach(u.SameByEndpoint) || u.SameAnswered != u.SameUsers {
+		t.Errorf("upstream: cold %d, warm %d, same location %v (%d answered)", u.ColdTotal, u.WarmTotal, u.SameByEndpoint, u.SameAnswered)
+	}
+	if tk := rep.Tokens; tk.Failed != 0 || tk.Fetches < 2 || float64(tk.Fetches) > tk.Expected+1 {
+		t.Errorf("tokens: %d fetches (expected ≈ %.1f), %d failed snapshots", tk.Fetches, tk.Expected, tk.Failed)
+	}
+	for _, th := range rep.Throughput {
+		if th.Answered != th.Commands {
+			t.Errorf("throughput %s: %d of %d answered", th.Cache, th.Answered, th.Commands)
+		}
+	}
+	m := rep.Memory
+	if !m.ConvVerified || m.HeapPerIdle <= 0 || m.HeapPerConv <= 0 || m.RSSAfter == 0 {
+		t.Errorf("memory: %+v", m)
+	}
+	if b := rep.Burst; b.Answered != b.Users || b.Requests != 4*b.Users || b.LastAnswer < b.Ideal*0.9 {
+		t.Errorf("burst: %d/%d answered, %d requests, last %.0f ms (floor %.0f ms)", b.Answered, b.Users, b.Requests, b.LastAnswer, b.Ideal)
+	}
+}
+
+func TestVariants(t *testing.T) {
+	t.Parallel()
+	v := newVariants("64f0c1a2b3c4d5e6f7a8b9c0", "64F0C1A2B3C4D5E6F7A8B9C2")
+	seen := map[string]bool{}
+	for k := range int64(64) {
+		cid, lid := v.at(k)
+		if !strings.EqualFold(cid, "64f0c1a2b3c4d5e6f7a8b9c0") || !strings.EqualFold(lid, "64f0c1a2b3c4d5e6f7a8b9c2") {
+			t.Fatalf("variant %d changed the IDs: %s %s", k, cid, lid)
+		}
+		if seen[cid+lid] {
+			t.Fatalf("variant %d repeats an earlier one: %s %s", k, cid, lid)
+		}
+		seen[cid+lid] = true
+	}
+	if v.count() < 1<<20 {
+		t.Errorf("only %d variants", v.count())
+	}
+}
+
+func TestDistOf(t *testing.T) {
+	t.Parallel()
+	var ds []time.Duration
+	for i := 100; i >= 1; i-- {
+		ds = append(ds, time.Duration(i)*time.Millisecond)
+	}
+	d := distOf(ds)
+	if d.N != 100 || d.Min != 1 || d.P50 != 50 || d.P95 != 95 || d.P99 != 99 || d.Max != 100 || d.Mean != 50.5 {
+		t.Errorf("distOf(1..100 ms) = %+v", d)
+	}
+	if z := distOf(nil); z.N != 0 {
+		t.Errorf("distOf(nil) = %+v", z)
+	}
+}
+
+func TestSpearman(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		rank []int
+		want float64
+	}{
+		{[]int{0, 1, 2, 3}, 1},
+		{[]int{3, 2, 1, 0}, -1},
+		{[]int{0}, 1},
+	} {
+		if got := spearman(tt.rank); got != tt.want {
+			t.Errorf("spearman(%v) = %v, want %v", tt.rank, got, tt.want)
+		}
+	}
+}

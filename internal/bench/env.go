@@ -1,0 +1,216 @@
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"plumebot/internal/bot"
+	"plumebot/internal/plume"
+	"plumebot/internal/plumesim"
+	"plumebot/internal/store"
+)
+
+// dataset is the simulator location every /health asks about: a typical home (3 pods, 10
+// devices). The huge one is covered by the micro-benchmarks.
+const dataset = "healthy"
+
+// reportMarker is in the first page of every health report and in no placeholder or error.
+const reportMarker = "Location <code>"
+
+// isReport reports whether a message text is a health report (not "⏳ Checking…" nor an error).
+func isReport(html string) bool { return strings.Contains(html, reportMarker) }
+
+// world is the simulator and the IDs and credentials every scenario shares.
+type world struct {
+	sim   *plumesim.Server
+	info  plumesim.Info
+	creds plume.Credentials
+	vars  variants
+	next  atomic.Int64 // next unused ID variant: each cold /health gets its own
+}
+
+func newWorld() (*world, error) {
+	sim, err := plumesim.Start(plumesim.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("start simulator: %w", err)
+	}
+	info := sim.Info()
+	loc, ok := info.Locations[dataset]
+	if !ok {
+		sim.Close()
+		return nil, fmt.Errorf("simulator has no %q dataset", dataset)
+	}
+	w := &world{
+		sim:  sim,
+		info: info,
+		creds: plume.Credentials{TokenURL: info.SSOURL, AuthHeader: plume.Secret(info.AuthHeader),
+			PartnerID: info.PartnerID, APIBase: info.APIBase, ReportsBase: info.ReportsBase},
+		vars: newVariants(loc.CustomerID, loc.LocationID),
+	}
+	w.next.Store(1) // variant 0 is the IDs as the simulator lists them
+	return w, nil
+}
+
+func (w *world) close() { w.sim.Close() }
+
+// cold returns IDs for a location no bot has asked about yet in this run.
+func (w *world) cold() (cid, lid string, err error) {
+	k := w.next.Add(1) - 1
+	if k >= w.vars.count() {
+		return "", "", fmt.Errorf("out of ID variants (%d used)", k)
+	}
+	cid, lid = w.vars.at(k)
+	return cid, lid, nil
+}
+
+// variants spell the same customer and location IDs with different letter case. Plume IDs
+// are hex, the simulator (like LoopBack's ObjectId lookup) matches them case-insensitively,
+// and the bot keys its cache by the IDs as typed: so each spelling is a location the bot has
+// never cached, fetched for real from the simulator, while there are only 8 datasets.
+type variants struct {
+	ids     []byte // cid + lid
+	letters []int  // positions of a-f in ids
+	split   int
+}
+
+func newVariants(cid, lid string) variants {
+	v := variants{ids: []byte(strings.ToLower(cid + lid)), split: len(cid)}
+	for i, c := range v.ids {
+		if c >= 'a' && c <= 'f' {
+			v.letters = append(v.letters, i)
+		}
+	}
+	return v
+}
+
+func (v variants) count() int64 {
+	if len(v.letters) >= 62 {
+		return 1 << 62
+	}
+	return 1 << len(v.letters)
+}
+
+func (v variants) at(k int64) (cid, lid string) {
+	b := append([]byte(nil), v.ids...)
+	for bit, pos := range v.letters {
+		if k&(1<<bit) != 0 {
+			b[pos] -= 'a' - 'A'
+		}
+	}
+	return string(b[:v.split]), string(b[v.split:])
+}
+
+// newStore is the real sealed store over the memory backend, with a random key.
+func newStore(ctx context.Context) (*store.Store, error) {
+	key := make([]byte, store.KeySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	kr, err := store.NewKeyring(key)
+	if err != nil {
+		return nil, err
+	}
+	return store.New(ctx, store.NewMemory(), kr)
+}
+
+// userIDs are n distinct Telegram user IDs; each user talks to the bot in its private chat
+// (chat ID = user ID), as agents do.
+func userIDs(base int64, n int) []int64 {
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = base + int64(i)
+	}
+	return ids
+}
+
+// newBot wires the real core the way cmd/plumebot does, with the simulator as Plume and the
+// operator's credentials (the simulator's) for every allowed user.
+func (w *world) newBot(st bot.Store, chat bot.Chat, users []int64, limits *plume.HostLimits) (*bot.Bot, error) {
+	if limits == nil {
+		limits = plume.NewHostLimits(0, 0) // off: scenarios that want Plume's limit pass it
+	}
+	creds := w.creds
+	return bot.New(bot.Config{
+		AllowedUsers:   users,
+		DefaultSSOURL:  w.info.SSOURL,
+		DefaultAPIBase: w.info.APIBase,
+		AllowedHosts:   []string{"127.0.0.1"},
+		Operator:       &creds,
+		Plume:          plume.Options{HTTPClient: w.sim.Client(), Limits: limits},
+		Logger:         slog.New(slog.DiscardHandler),
+	}, st, chat)
+}
+
+// warmToken makes the bot hold a token before a measurement, so "cold" means a cold cache,
+// not a first login. It asks about a variant no user will use.
+func (w *world) warmToken(ctx context.Context, b *bot.Bot) error {
+	cid, lid, err := w.cold()
+	if err != nil {
+		return err
+	}
+	snap, err := b.Snapshot(ctx, w.creds, cid, lid, true)
+	if err != nil {
+		return err
+	}
+	if snap.LocationErr != nil {
+		return fmt.Errorf("warm-up: %w", snap.LocationErr)
+	}
+	return nil
+}
+
+// memChat is an in-memory bot.Chat for measuring the core without Telegram: it keeps no
+// messages, only counts, and calls onReport when a health report goes out.
+type memChat struct {
+	next     atomic.Int64
+	messages atomic.Int64
+	reports  atomic.Int64
+	onReport func(chatID int64, at time.Time)
+}
+
+func (c *memChat) Send(_ context.Context, chatID int64, html string, _ bot.Keyboard) (int64, error) {
+	c.sent(chatID, html)
+	return c.next.Add(1), nil
+}
+
+func (c *memChat) Edit(_ context.Context, chatID, _ int64, html string, _ bot.Keyboard) error {
+	c.sent(chatID, html)
+	return nil
+}
+
+func (c *memChat) sent(chatID int64, html string) {
+	c.messages.Add(1)
+	if isReport(html) {
+		c.reports.Add(1)
+		if c.onReport != nil {
+			c.onReport(chatID, time.Now())
+		}
+	}
+}
+
+func (c *memChat) Delete(context.Context, int64, int64) error           { return nil }
+func (c *memChat) AnswerCallback(context.Context, string, string) error { return nil }
+func (c *memChat) Typing(context.Context, int64) error                  { return nil }
+
+// runParallel runs fn(i) for i in [0, n) on `workers` goroutines.
+func runParallel(n, workers int, fn func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
+}
