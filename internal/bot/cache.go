@@ -84,7 +84,9 @@ func (c *cache) get(ctx context.Context, key string, ttl time.Duration, fresh bo
 	}
 }
 
-// put stores an entry, keeping the map bounded: expired entries go first, then arbitrary ones.
+// put stores an entry, keeping the map bounded. When full it drops expired entries and then
+// arbitrary ones down to 90% of the cap, so a full cache sweeps once per max/10 puts rather
+// than on every put.
 func (c *cache) put(key string, e cacheEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -96,7 +98,7 @@ func (c *cache) put(key string, e cacheEntry) {
 			}
 		}
 		for k := range c.entries {
-			if len(c.entries) < c.max {
+			if len(c.entries) < c.max-c.max/10 {
 				break
 			}
 			delete(c.entries, k)
