@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // allowed is the one access check, run first for messages and button presses alike.
@@ -60,6 +61,7 @@ func (b *Bot) answer(ctx context.Context, r *request, text string) {
 // replyText sends a short text (an error or usage line). For a command with a placeholder the
 // placeholder is edited; for a button press the toast carries nothing and a message follows.
 func (b *Bot) replyText(ctx context.Context, r *request, html string) {
+	r.settle()
 	if r.placeholder != 0 {
 		if err := b.chat.Edit(ctx, r.u.ChatID, r.placeholder, html, nil); err == nil {
 			r.placeholder = 0
@@ -76,6 +78,7 @@ func (b *Bot) replyText(ctx context.Context, r *request, html string) {
 // sendPages sends a multi-message result in order, editing the placeholder into the first
 // page; the keyboard goes on the last message.
 func (b *Bot) sendPages(ctx context.Context, r *request, pages []string, kb Keyboard) error {
+	r.settle()
 	b.answer(ctx, r, "")
 	for i, p := range pages {
 		var k Keyboard
@@ -97,14 +100,46 @@ func (b *Bot) sendPages(ctx context.Context, r *request, pages []string, kb Keyb
 	return nil
 }
 
-// progress shows that a slow command is running: a placeholder for commands, typing for buttons.
+// progress shows that a slow command is running. The typing indicator goes out at once (it
+// costs no message); a "⏳ Checking…" placeholder, later edited into the result, only if the
+// answer is not ready within the progress delay, so fast answers cost one message, not two,
+// under Telegram's ~30 messages/s.
 func (b *Bot) progress(ctx context.Context, r *request) {
+	go func() {
+		// Fire and forget: a fast answer must not cancel the indicator mid-request.
+		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = b.chat.Typing(tctx, r.u.ChatID)
+	}()
 	if r.u.Callback != nil {
-		_ = b.chat.Typing(ctx, r.u.ChatID)
 		return
 	}
-	id, err := b.chat.Send(ctx, r.u.ChatID, "⏳ Checking…", nil)
-	if err == nil {
-		r.placeholder = id
+	show := func() {
+		r.phMu.Lock()
+		defer r.phMu.Unlock()
+		if r.phDone || r.placeholder != 0 {
+			return
+		}
+		if id, err := b.chat.Send(ctx, r.u.ChatID, "⏳ Checking…", nil); err == nil {
+			r.placeholder = id
+		}
+	}
+	if b.cfg.ProgressDelay < 0 {
+		show()
+		return
+	}
+	r.phMu.Lock()
+	r.phTimer = time.AfterFunc(b.cfg.ProgressDelay, show)
+	r.phMu.Unlock()
+}
+
+// settle cancels a placeholder that has not been shown yet, or waits for one being sent;
+// after it r.placeholder no longer changes.
+func (r *request) settle() {
+	r.phMu.Lock()
+	defer r.phMu.Unlock()
+	r.phDone = true
+	if r.phTimer != nil {
+		r.phTimer.Stop()
 	}
 }

@@ -27,6 +27,9 @@ type Config struct {
 	Now                                func() time.Time
 	AuthTimeout                        time.Duration // idle /auth conversation expiry, default 10m
 	Metrics                            Metrics       // optional, nil-safe
+	// ProgressDelay is how long a command may take before a "⏳ Checking…" placeholder is
+	// shown (default 400 ms); negative shows it at once.
+	ProgressDelay time.Duration
 	// SharedCache also caches Plume data in the store, sealed, so replicas on one Redis
 	// share it. Off for the embedded store, where the in-process cache is enough.
 	SharedCache bool
@@ -59,6 +62,9 @@ const (
 	userLockTTL     = 2 * time.Minute
 	denyReplyEvery  = 10 * time.Minute
 	defaultAuthIdle = 10 * time.Minute
+	// Answers faster than this need no progress message (a cached report takes ~1 ms, a
+	// fresh one about the slowest Plume call).
+	defaultProgressDelay = 400 * time.Millisecond
 )
 
 // Bot is the chat core. It is safe for concurrent use: updates of different users run in
@@ -92,6 +98,9 @@ func New(cfg Config, st Store, chat Chat) (*Bot, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.ProgressDelay == 0 {
+		cfg.ProgressDelay = defaultProgressDelay
 	}
 	if cfg.AuthTimeout <= 0 {
 		cfg.AuthTimeout = defaultAuthIdle
@@ -159,6 +168,10 @@ type request struct {
 	answered    bool  // the callback was answered
 	placeholder int64 // "⏳ Checking…" message to edit into the result, 0 if none
 	sess        *session
+
+	phMu    sync.Mutex  // guards placeholder while a delayed progress message may be sent
+	phTimer *time.Timer // the delayed placeholder, if any
+	phDone  bool        // a reply has started: no placeholder any more
 }
 
 // Handle processes one update. It never panics outward and only blocks on this user's lock.
@@ -173,6 +186,12 @@ func (b *Bot) Handle(ctx context.Context, u Update) {
 		}
 		if u.Callback != nil && !r.answered {
 			b.safely(func() { b.answer(ctx, r, "") })
+		}
+		// A placeholder no reply consumed (a handler that replied some other way) must not
+		// stay in the chat saying "Checking…" forever.
+		r.settle()
+		if r.placeholder != 0 {
+			b.safely(func() { _ = b.chat.Delete(ctx, u.ChatID, r.placeholder) })
 		}
 		b.audit(r)
 	}()

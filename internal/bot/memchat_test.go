@@ -185,3 +185,10 @@ func (c *memChat) button(chatID int64, text string) (memMsg, Button, bool) {
 	}
 	return memMsg{}, Button{}, false
 }
+
+// typingCount is how many typing indicators chatID got.
+func (c *memChat) typingCount(chatID int64) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.typing[chatID]
+}

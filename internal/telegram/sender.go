@@ -183,9 +183,10 @@ func (s sender) AnswerCallback(ctx context.Context, callbackID, text string) err
 }
 
 func (s sender) Typing(ctx context.Context, chatID int64) error {
-	if err := s.a.global.Wait(ctx); err != nil {
-		return fmt.Errorf("telegram sendChatAction: pacing: %w", err)
+	// Typing is a courtesy: under load it is dropped, never queued in front of real replies.
+	if !s.a.typing.Allow() {
+		return nil
 	}
-	_, err := s.a.callRetry(ctx, "sendChatAction", map[string]any{"chat_id": chatID, "action": "typing"})
+	_, err := s.a.call(ctx, "sendChatAction", map[string]any{"chat_id": chatID, "action": "typing"}, 0)
 	return err
 }

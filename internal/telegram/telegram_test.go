@@ -632,3 +632,53 @@ func TestTwoHundredUsersNoCrossTalk(t *testing.T) {
 		t.Errorf("%d callbacks unanswered", len(un))
 	}
 }
+
+// Typing is shed when its budget is spent, so it never delays a reply; messages still go.
+func TestTypingShedUnderLoad(t *testing.T) {
+	t.Parallel()
+	srv := tgtest.New()
+	t.Cleanup(srv.Close)
+	a, err := New(Options{Token: srv.Token, APIURL: srv.APIURL(), PollTimeout: time.Second,
+		PerChatInterval: -1, GroupPerMinute: -1, GlobalPerSecond: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t)
+	c := a.Chat()
+	for range 10 {
+		if err := c.Typing(ctx, 42); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(srv.Calls("sendChatAction")); n != 3 {
+		t.Errorf("%d typing calls went out of 10 with a budget of 3", n)
+	}
+	if _, err := c.Send(ctx, 42, "still answered", nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// After a 429 the retry takes a pacing slot: with a global budget of 1 message and one
+// message already sent, the retry must wait for the limiter, not go out at once.
+func TestRetryAfter429IsPaced(t *testing.T) {
+	t.Parallel()
+	srv := tgtest.New()
+	t.Cleanup(srv.Close)
+	m := &recMetrics{kinds: map[string]int{}}
+	a, err := New(Options{Token: srv.Token, APIURL: srv.APIURL(), PollTimeout: time.Second, Metrics: m,
+		PerChatInterval: -1, GroupPerMinute: -1, GlobalPerSecond: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Fault("sendMessage", tgtest.Fault{Status: 429, RetryAfter: 1})
+	ctx := ctxT(t)
+	if _, err := a.Chat().Send(ctx, 7, "hello", nil); err != nil {
+		t.Fatal(err)
+	}
+	if a.global.Tokens() > 0.5 {
+		t.Errorf("the retry did not take a pacing slot (%.2f tokens left)", a.global.Tokens())
+	}
+	if len(m.limited) != 1 {
+		t.Errorf("429s counted: %d", len(m.limited))
+	}
+}

@@ -1,0 +1,36 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// A fast answer is one message; a slow one shows "⏳ Checking…" first and edits it into the
+// report, so the chat never keeps a stale placeholder.
+func TestProgressPlaceholderOnlyWhenSlow(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpt{ownSim: true, cfg: func(c *Config) { c.ProgressDelay = 50 * time.Millisecond }})
+	h := e.loc("healthy")
+
+	e.say(alice, "/health "+h.CustomerID+" "+h.LocationID)
+	msgs := e.chat.messages(alice)
+	if len(msgs) != 1 || msgs[0].Edits != 0 || !strings.Contains(msgs[0].Text, "Checked") {
+		t.Fatalf("fast answer: want one report message, no placeholder; got %+v", msgs)
+	}
+
+	e.chat.reset(alice)
+	e.sim.SetLatency(300 * time.Millisecond)
+	e.clock.Advance(2 * time.Minute) // past the cache TTLs: a real, slow fetch
+	e.say(alice, "/health")
+	msgs = e.chat.messages(alice)
+	if len(msgs) != 1 {
+		t.Fatalf("slow answer: want the placeholder edited into one report, got %d messages", len(msgs))
+	}
+	if msgs[0].Edits != 1 || !strings.Contains(msgs[0].Text, "Checked") {
+		t.Errorf("slow answer: placeholder not edited into the report: %+v", msgs[0])
+	}
+	if e.chat.typingCount(alice) == 0 {
+		t.Error("no typing indicator")
+	}
+}
