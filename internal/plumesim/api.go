@@ -136,7 +136,7 @@ func (s *Server) resolve(w http.ResponseWriter, cid, lid string) *dataset {
 func locGet(body func(*dataset, time.Time) any) handler {
 	return func(s *Server, w http.ResponseWriter, r *http.Request, p []string) {
 		if d := s.resolve(w, p[0], p[1]); d != nil {
-			s.writeCached(w, r.URL.Path+"|"+d.Name, func(now time.Time) any { return body(d, now) })
+			s.writeCached(w, strings.ToLower(r.URL.Path)+"|"+d.Name, func(now time.Time) any { return body(d, now) })
 		}
 	}
 }

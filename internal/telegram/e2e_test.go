@@ -194,3 +194,75 @@ func TestE2EHugeLocationSplitsAndPages(t *testing.T) {
 	s.waitFor(t, "the huge report", func() bool { return strings.Contains(s.chatText(u), "Checked") })
 	s.checkAccepted(t)
 }
+
+// Every chat command through the real Telegram path: each gets a reply that the fake (with
+// Telegram's rules) accepts and that is the view asked for, not an error. The buttons of
+// /stats, /locations and /find are pressed too.
+func TestE2EEveryCommand(t *testing.T) {
+	t.Parallel()
+	const u = 4242
+	s := newStack(t, []int64{u})
+	l := s.info.Locations["healthy"]
+	ids := l.CustomerID + " " + l.LocationID
+	steps := []struct{ send, want string }{
+		{"/start", "plumebot"},
+		{"/help", "/health"},
+		{"/health " + ids, "Checked"},
+		{"/status", "🏠 <b>Home</b>"},
+		{"/nodes", "📡 <b>Pods</b>"},
+		{"/devices", "💻 <b>Devices</b>"},
+		{"/wifi", "📶 <b>WiFi networks</b>"},
+		{"/internet", "🌐 <b>Internet</b>"},
+		{"/wan", "📈 <b>WAN usage</b>"},
+		{"/stats", "🕒 <b>Online history</b>"},
+		{"/node " + l.NodeSerial, "🔎 <b>Pod</b>"},
+		{"/locations " + l.CustomerID, "🏠 <b>Locations</b>"},
+		{"/find " + l.Email, "1 match"},
+		{"/health@plumebot_test_bot", "Checked"},
+		{"/nonsense", "/help"},
+		{"/health abc", "Usage"},
+		{"hello", "/help"},
+		{"/auth", "Step 1/4"},
+		{"/cancel", "cancelled"},
+		{"/logout", ""},
+	}
+	for _, st := range steps {
+		n := len(s.tg.Messages(u))
+		edits := len(s.tg.Calls("editMessageText"))
+		s.tg.PushMessage(u, u, st.send)
+		s.waitFor(t, "a reply to "+st.send, func() bool {
+			msgs := s.tg.Messages(u)
+			if len(msgs) == n && len(s.tg.Calls("editMessageText")) == edits {
+				return false
+			}
+			return strings.Contains(msgs[len(msgs)-1].Text, st.want) && !strings.Contains(msgs[len(msgs)-1].Text, "Checking")
+		})
+		if last := s.tg.Messages(u); strings.Contains(last[len(last)-1].Text, "went wrong") {
+			t.Errorf("%s: %s", st.send, last[len(last)-1].Text)
+		}
+	}
+	// Buttons: the 3 h history window, and a location picked from /locations.
+	press := func(label, want string) {
+		t.Helper()
+		var data string
+		var msgID int64
+		for _, m := range s.tg.Messages(u) {
+			for _, row := range m.Keyboard {
+				for _, b := range row {
+					if strings.Contains(b.Text, label) {
+						data, msgID = b.Data, m.ID
+					}
+				}
+			}
+		}
+		if data == "" {
+			t.Fatalf("no %q button", label)
+		}
+		s.tg.PushCallback(u, u, msgID, data)
+		s.waitFor(t, "the "+label+" button", func() bool { return strings.Contains(s.chatText(u), want) })
+	}
+	s.tg.PushMessage(u, u, "/stats "+ids)
+	s.waitFor(t, "/stats", func() bool { return strings.Count(s.chatText(u), "Online history") >= 2 })
+	press("3h", "last 3 h")
+	s.checkAccepted(t)
+}
