@@ -40,8 +40,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	p("\n%s", Sections[1])
 	p("Each user sends /health about a location no one asked about before (the same dataset with its")
 	p("hex IDs in a different letter case: a distinct cache key, really fetched, 4 Plume calls), all at")
-	p("once, into tgtest; the adapter long-polls, the bot answers with a placeholder then edits it.")
-	p("end-to-end = push → report edit recorded by tgtest; bot-side = handler start → report edit issued,")
+	p("once, into tgtest; the adapter long-polls; the bot sends the report (a \"⏳ Checking…\" placeholder,")
+	p("edited into the report, only when an answer takes over 400 ms).")
+	p("end-to-end = push → report recorded by tgtest; bot-side = handler start → report send issued,")
 	p("minus time blocked in Telegram calls (placeholder + pacing); intake = push → handler start.")
 	p("Plume's client-side rate limit is off here (see the last section for it on). Seed = the Python")
 	p("design: 5 sequential calls per answer, one update at a time.")
@@ -65,7 +66,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			p("  429 at %d users: %s", l.Users, rj)
 		}
 	}
-	p("With pacing on, the adapter holds Telegram's ~30 messages/s overall (2 messages per answer):")
+	p("With pacing on, the adapter holds Telegram's ~30 messages/s overall (1 message per fast answer):")
 	p("that, not the bot, sets end-to-end latency from ~30 users up; bot-side shows the core's own time.")
 
 	p("\n%s", Sections[2])
