@@ -50,7 +50,7 @@ type sizes struct {
 }
 
 var (
-	full = sizes{latencyUsers: []int{1, 100, 1000}, coldN: 2000, warmN: 20000, workers: 64, same: 50,
+	full = sizes{latencyUsers: []int{1, 50, 100, 1000}, coldN: 2000, warmN: 20000, workers: 64, same: 50,
 		tokenTTL: 2 * time.Second, tokenRun: 6 * time.Second, tokenConc: 32,
 		rssUsers: 10000, idle: 100000, convs: 10000, intake: 5000, burst: 100}
 	quick = sizes{latencyUsers: []int{1, 10, 30}, coldN: 200, warmN: 1000, workers: 64, same: 50,

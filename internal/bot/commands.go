@@ -69,12 +69,42 @@ func (b *Bot) remember(ctx context.Context, r *request, loc locArgs) {
 	b.saveSettings(ctx, r.u.UserID, settings{CustomerID: loc.cid, LocationID: loc.lid})
 }
 
-func (b *Bot) cmdHealth(ctx context.Context, r *request, args []string) error {
-	loc, err := b.locationArgs(ctx, r, args)
+// atLocation makes a command taking "[customerId locationId]" out of a view of a location.
+func atLocation(run func(b *Bot, ctx context.Context, r *request, loc locArgs) error) func(*Bot, context.Context, *request, []string) error {
+	return func(b *Bot, ctx context.Context, r *request, args []string) error {
+		loc, err := b.locationArgs(ctx, r, args)
+		if err != nil {
+			return err
+		}
+		return run(b, ctx, r, loc)
+	}
+}
+
+// The first view of each paged or multi-mode command; buttons call the run* functions.
+func (b *Bot) showHealth(ctx context.Context, r *request, l locArgs) error {
+	return b.runHealth(ctx, r, l, false)
+}
+func (b *Bot) showNodes(ctx context.Context, r *request, l locArgs) error {
+	return b.runNodes(ctx, r, l, 0, 0)
+}
+func (b *Bot) showDevices(ctx context.Context, r *request, l locArgs) error {
+	return b.runDevices(ctx, r, l, 0, 0)
+}
+func (b *Bot) showWiFi(ctx context.Context, r *request, l locArgs) error {
+	return b.runWiFi(ctx, r, l, 0, 0)
+}
+func (b *Bot) showStats(ctx context.Context, r *request, l locArgs) error {
+	return b.runStats(ctx, r, l, statsWindows[1], 0)
+}
+
+// sendView remembers the location and sends its view with the follow-up buttons.
+func (b *Bot) sendView(ctx context.Context, r *request, loc locArgs, pages render.Pages) error {
+	b.remember(ctx, r, loc)
+	kb, err := b.keyboard(ctx, r, followUps(loc.cid, loc.lid)...)
 	if err != nil {
 		return err
 	}
-	return b.runHealth(ctx, r, loc, false)
+	return b.sendPages(ctx, r, pages, kb)
 }
 
 func (b *Bot) runHealth(ctx context.Context, r *request, loc locArgs, fresh bool) error {
@@ -95,30 +125,14 @@ func (b *Bot) runHealth(ctx context.Context, r *request, loc locArgs, fresh bool
 	return b.sendPages(ctx, r, render.HealthReport(rep, b.opts(age)), kb)
 }
 
-func (b *Bot) cmdStatus(ctx context.Context, r *request, args []string) error {
-	loc, err := b.locationArgs(ctx, r, args)
-	if err != nil {
-		return err
-	}
+func (b *Bot) runStatus(ctx context.Context, r *request, loc locArgs) error {
+	r.customer, r.location = loc.cid, loc.lid
 	b.progress(ctx, r)
 	f, err := b.location(ctx, r.sess, loc.cid, loc.lid, false)
 	if err != nil {
 		return err
 	}
-	b.remember(ctx, r, loc)
-	kb, err := b.keyboard(ctx, r, followUps(loc.cid, loc.lid)...)
-	if err != nil {
-		return err
-	}
-	return b.sendPages(ctx, r, render.Status(f.val, b.opts(b.ageOf(f.hit, f.fetchedAt))), kb)
-}
-
-func (b *Bot) cmdNodes(ctx context.Context, r *request, args []string) error {
-	loc, err := b.locationArgs(ctx, r, args)
-	if err != nil {
-		return err
-	}
-	return b.runNodes(ctx, r, loc, 0, 0)
+	return b.sendView(ctx, r, loc, render.Status(f.val, b.opts(b.ageOf(f.hit, f.fetchedAt))))
 }
 
 // both runs two fetches in parallel.
@@ -155,14 +169,6 @@ func (b *Bot) runNodes(ctx context.Context, r *request, loc locArgs, page int, e
 	return b.sendPaged(ctx, r, pages, page, nav, followUps(loc.cid, loc.lid), edit)
 }
 
-func (b *Bot) cmdDevices(ctx context.Context, r *request, args []string) error {
-	loc, err := b.locationArgs(ctx, r, args)
-	if err != nil {
-		return err
-	}
-	return b.runDevices(ctx, r, loc, 0, 0)
-}
-
 func (b *Bot) runDevices(ctx context.Context, r *request, loc locArgs, page int, edit int64) error {
 	r.customer, r.location = loc.cid, loc.lid
 	if edit == 0 {
@@ -188,14 +194,6 @@ func (b *Bot) runDevices(ctx context.Context, r *request, loc locArgs, page int,
 	return b.sendPaged(ctx, r, pages, page, nav, followUps(loc.cid, loc.lid), edit)
 }
 
-func (b *Bot) cmdWiFi(ctx context.Context, r *request, args []string) error {
-	loc, err := b.locationArgs(ctx, r, args)
-	if err != nil {
-		return err
-	}
-	return b.runWiFi(ctx, r, loc, 0, 0)
-}
-
 func (b *Bot) runWiFi(ctx context.Context, r *request, loc locArgs, page int, edit int64) error {
 	r.customer, r.location = loc.cid, loc.lid
 	if edit == 0 {
@@ -209,14 +207,6 @@ func (b *Bot) runWiFi(ctx context.Context, r *request, loc locArgs, page int, ed
 	pages := render.WiFi(f.val, b.opts(b.ageOf(f.hit, f.fetchedAt)))
 	nav := payload{View: actWiFi, Customer: loc.cid, Location: loc.lid}
 	return b.sendPaged(ctx, r, pages, page, nav, followUps(loc.cid, loc.lid), edit)
-}
-
-func (b *Bot) cmdInternet(ctx context.Context, r *request, args []string) error {
-	loc, err := b.locationArgs(ctx, r, args)
-	if err != nil {
-		return err
-	}
-	return b.runInternet(ctx, r, loc)
 }
 
 func (b *Bot) runInternet(ctx context.Context, r *request, loc locArgs) error {
@@ -236,20 +226,7 @@ func (b *Bot) runInternet(ctx context.Context, r *request, loc locArgs) error {
 	if nerr == nil {
 		nodes = nf.val
 	}
-	b.remember(ctx, r, loc)
-	kb, err := b.keyboard(ctx, r, followUps(loc.cid, loc.lid)...)
-	if err != nil {
-		return err
-	}
-	return b.sendPages(ctx, r, render.Internet(lf.val, nodes, b.opts(b.ageOf(lf.hit, lf.fetchedAt))), kb)
-}
-
-func (b *Bot) cmdWAN(ctx context.Context, r *request, args []string) error {
-	loc, err := b.locationArgs(ctx, r, args)
-	if err != nil {
-		return err
-	}
-	return b.runWAN(ctx, r, loc)
+	return b.sendView(ctx, r, loc, render.Internet(lf.val, nodes, b.opts(b.ageOf(lf.hit, lf.fetchedAt))))
 }
 
 func (b *Bot) runWAN(ctx context.Context, r *request, loc locArgs) error {
@@ -259,20 +236,7 @@ func (b *Bot) runWAN(ctx context.Context, r *request, loc locArgs) error {
 	if err != nil {
 		return err
 	}
-	b.remember(ctx, r, loc)
-	kb, err := b.keyboard(ctx, r, followUps(loc.cid, loc.lid)...)
-	if err != nil {
-		return err
-	}
-	return b.sendPages(ctx, r, render.WAN(f.val, b.opts(b.ageOf(f.hit, f.fetchedAt))), kb)
-}
-
-func (b *Bot) cmdStats(ctx context.Context, r *request, args []string) error {
-	loc, err := b.locationArgs(ctx, r, args)
-	if err != nil {
-		return err
-	}
-	return b.runStats(ctx, r, loc, statsWindows[1], 0)
+	return b.sendView(ctx, r, loc, render.WAN(f.val, b.opts(b.ageOf(f.hit, f.fetchedAt))))
 }
 
 // runStats shows the online history of one window with buttons for the others; edit != 0
