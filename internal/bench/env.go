@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,8 +32,11 @@ type world struct {
 	sim   *plumesim.Server
 	info  plumesim.Info
 	creds plume.Credentials
-	vars  variants
-	next  atomic.Int64 // next unused ID variant: each cold /health gets its own
+	// plumeHTTP is how the bot reaches the simulator: its CA, and the same striped
+	// transport as plume's default client in production.
+	plumeHTTP *http.Client
+	vars      variants
+	next      atomic.Int64 // next unused ID variant: each cold /health gets its own
 }
 
 func newWorld() (*world, error) {
@@ -51,7 +55,8 @@ func newWorld() (*world, error) {
 		info: info,
 		creds: plume.Credentials{TokenURL: info.SSOURL, AuthHeader: plume.Secret(info.AuthHeader),
 			PartnerID: info.PartnerID, APIBase: info.APIBase, ReportsBase: info.ReportsBase},
-		vars: newVariants(loc.CustomerID, loc.LocationID),
+		vars:      newVariants(loc.CustomerID, loc.LocationID),
+		plumeHTTP: &http.Client{Transport: plume.StripedTransport(sim.Client().Transport.(*http.Transport), 4)},
 	}
 	w.next.Store(1) // variant 0 is the IDs as the simulator lists them
 	return w, nil
@@ -142,7 +147,7 @@ func (w *world) newBot(st bot.Store, chat bot.Chat, users []int64, limits *plume
 		DefaultAPIBase: w.info.APIBase,
 		AllowedHosts:   []string{"127.0.0.1"},
 		Operator:       &creds,
-		Plume:          plume.Options{HTTPClient: w.sim.Client(), Limits: limits},
+		Plume:          plume.Options{HTTPClient: w.plumeHTTP, Limits: limits},
 		Logger:         slog.New(slog.DiscardHandler),
 	}, st, chat)
 }

@@ -28,7 +28,7 @@ func newBenchWorld(b *testing.B) *world {
 
 func hugeClient(b *testing.B, w *world) (*plume.Client, string, string) {
 	b.Helper()
-	c, err := plume.NewClient(w.creds, plume.Options{HTTPClient: w.sim.Client(), Limits: plume.NewHostLimits(0, 0)})
+	c, err := plume.NewClient(w.creds, plume.Options{HTTPClient: w.plumeHTTP, Limits: plume.NewHostLimits(0, 0)})
 	if err != nil {
 		b.Fatal(err)
 	}

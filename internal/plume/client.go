@@ -62,7 +62,7 @@ var defaultHTTPClient = sync.OnceValue(func() *http.Client {
 	t.MaxIdleConns = 100
 	t.MaxIdleConnsPerHost = 32
 	t.ResponseHeaderTimeout = 30 * time.Second
-	return &http.Client{Transport: t}
+	return &http.Client{Transport: StripedTransport(t, 4)}
 })
 
 // NewClient checks creds (https URLs, allowed hosts, partner ID, header) and returns a client.
