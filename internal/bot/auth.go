@@ -108,6 +108,10 @@ func (b *Bot) authInput(ctx context.Context, r *request, isSkip bool) (handled b
 		return true, usageError(msgAuthTimedOut)
 	}
 	text := strings.TrimSpace(r.u.Text)
+	if st.Step != stepHeader && looksLikeHeader(text) {
+		// Pasted at the wrong step: the secret must not stay in the chat either.
+		return true, b.reask(ctx, r, st, b.wrongPlaceForHeader(ctx, r))
+	}
 	switch st.Step {
 	case stepSSO:
 		if isSkip {
@@ -230,6 +234,22 @@ func checkAuthHeader(h string) string {
 		return "The header does not decode to <code>clientId:clientSecret</code>."
 	}
 	return ""
+}
+
+// looksLikeHeader reports whether text is probably an Authorization header ("Basic …").
+func looksLikeHeader(text string) bool {
+	scheme, rest, ok := strings.Cut(strings.TrimSpace(text), " ")
+	return ok && strings.EqualFold(scheme, "Basic") && strings.TrimSpace(rest) != ""
+}
+
+// wrongPlaceForHeader deletes a message that carries a header outside the header step and
+// says so.
+func (b *Bot) wrongPlaceForHeader(ctx context.Context, r *request) string {
+	msg := "🔒 That looks like an Authorization header, so I deleted it."
+	if !b.deleteSecretMessage(ctx, r) {
+		msg = "🔒 That looks like an Authorization header. ❗ I could not delete it: please delete it yourself."
+	}
+	return msg + " It belongs in step 2 of /auth."
 }
 
 // checkPartnerID returns why p is not a plausible partner ID, or "".

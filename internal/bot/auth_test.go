@@ -98,6 +98,7 @@ func TestAuthInvalidInputReasks(t *testing.T) {
 			{"https://evil.example.com/oauth2/x/v1/token", "not allowed"},
 			{"https://user:pw@127.0.0.1/t", "password"},
 			{"not a url", "https"},
+			{"Basic c2VjcmV0OnNlY3JldA==", "deleted it"},
 		}},
 		{stepHeader, []string{"/skip"}, []struct{ in, why string }{
 			{"Bearer abc", "Basic"},
@@ -109,10 +110,12 @@ func TestAuthInvalidInputReasks(t *testing.T) {
 			{"short", "20"},
 			{"abcdefghijklmnopqrstuvwxyz-123", "letters and digits"},
 			{"/skip", "cannot be skipped"},
+			{"Basic c2VjcmV0OnNlY3JldA==", "deleted it"},
 		}},
 		{stepAPI, []string{"/skip", good, e.info.PartnerID}, []struct{ in, why string }{
 			{"http://127.0.0.1/api", "https"},
 			{"https://plume.evil.example/api", "not allowed"},
+			{"basic c2VjcmV0OnNlY3JldA==", "deleted it"},
 		}},
 	}
 	for i, s := range steps {
@@ -138,10 +141,10 @@ func TestAuthInvalidInputReasks(t *testing.T) {
 					after.Header != before.Header || after.PartnerID != before.PartnerID {
 					t.Errorf("%q changed the state: %+v → %+v", c.in, before, after)
 				}
-				if s.step == stepHeader && c.in != "/skip" && !e.chat.wasDeleted(id) {
-					t.Errorf("%q: header-step message not deleted", c.in)
+				if (s.step == stepHeader && c.in != "/skip" || looksLikeHeader(c.in)) && !e.chat.wasDeleted(id) {
+					t.Errorf("%q: message with a (possible) header not deleted", c.in)
 				}
-				if strings.Contains(e.chat.texts(user), "notbase64") {
+				if strings.Contains(e.chat.texts(user), "notbase64") || strings.Contains(e.chat.texts(user), "c2VjcmV0") {
 					t.Error("input echoed")
 				}
 			}
@@ -300,5 +303,18 @@ func TestOperatorCredentials(t *testing.T) {
 	e.say(bob, "/status "+h.CustomerID+" "+h.LocationID)
 	if got := e.chat.last(bob).Text; !strings.Contains(got, "rejected") {
 		t.Errorf("own creds not used: %s", got)
+	}
+}
+
+// A header pasted outside /auth is deleted too, with a pointer to /auth.
+func TestHeaderOutsideAuthDeleted(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpt{})
+	id := e.say(alice, "Basic c2VjcmV0OnNlY3JldA==")
+	if !e.chat.wasDeleted(id) {
+		t.Error("stray header message not deleted")
+	}
+	if got := e.chat.last(alice).Text; !strings.Contains(got, "Authorization header") || !strings.Contains(got, "/auth") {
+		t.Errorf("reply: %s", got)
 	}
 }

@@ -82,6 +82,9 @@ func (b *Bot) onMessage(ctx context.Context, r *request) error {
 			r.outcome = "ignored" // group chatter is not for us
 			return nil
 		}
+		if looksLikeHeader(r.u.Text) {
+			return usageError(b.wrongPlaceForHeader(ctx, r) + " Send /auth to start it.")
+		}
 		return usageError("I only understand commands. Send /help to see them.")
 	}
 	c, ok := commandIndex[name]
