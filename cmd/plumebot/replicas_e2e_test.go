@@ -103,7 +103,7 @@ func TestTwoReplicasOnRedis(t *testing.T) {
 	// Redis makes one wait for the other, so the first reply is finished (its placeholder
 	// edited into the report) before the second one's placeholder is sent. The latency is
 	// above the bot's 400 ms progress delay so that each answer shows a placeholder.
-	f.sim.SetLatency(600 * time.Millisecond)
+	f.sim.SetLatency(1200 * time.Millisecond)
 	mark := len(f.tg.Calls("*"))
 	var wg sync.WaitGroup
 	for _, d := range []struct{ hook, dataset string }{{hookA, "partial"}, {hookB, "offline"}} {
