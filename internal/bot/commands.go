@@ -65,8 +65,14 @@ func (b *Bot) ageOf(hit bool, at time.Time) time.Duration {
 	return b.now().Sub(at)
 }
 
+// remember saves the user's last location. Most commands are about the location already
+// saved: a read (µs) spares a sealed write (an fsync in the embedded store, ~1 ms).
 func (b *Bot) remember(ctx context.Context, r *request, loc locArgs) {
-	b.saveSettings(ctx, r.u.UserID, settings{CustomerID: loc.cid, LocationID: loc.lid})
+	s := settings{CustomerID: loc.cid, LocationID: loc.lid}
+	if old, err := b.loadSettings(ctx, r.u.UserID); err == nil && old == s {
+		return
+	}
+	b.saveSettings(ctx, r.u.UserID, s)
 }
 
 // atLocation makes a command taking "[customerId locationId]" out of a view of a location.

@@ -1,7 +1,9 @@
 package bot
 
 import (
+	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -36,5 +38,39 @@ func TestProgressPlaceholderWhenSlow(t *testing.T) {
 	}
 	if e.chat.typingCount(alice) == 0 {
 		t.Error("no typing indicator")
+	}
+}
+
+// countingStore counts sealed writes per kind.
+type countingStore struct {
+	Store
+	mu     sync.Mutex
+	writes map[string]int
+}
+
+func (c *countingStore) PutUser(ctx context.Context, userID int64, kind string, v []byte) error {
+	c.mu.Lock()
+	c.writes[kind]++
+	c.mu.Unlock()
+	return c.Store.PutUser(ctx, userID, kind, v)
+}
+
+// The last location is written when it changes, not on every command about it.
+func TestRememberWritesOnlyChanges(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpt{})
+	cs := &countingStore{Store: e.st, writes: map[string]int{}}
+	b, err := New(e.bot.cfg, cs, e.chat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.bot = b
+	h, d := e.loc("healthy"), e.loc("degraded")
+	e.say(alice, "/status "+h.CustomerID+" "+h.LocationID)
+	e.say(alice, "/nodes")
+	e.say(alice, "/health")
+	e.say(alice, "/status "+d.CustomerID+" "+d.LocationID)
+	if n := cs.writes[kindSettings]; n != 2 {
+		t.Errorf("%d settings writes for two distinct locations, want 2", n)
 	}
 }
