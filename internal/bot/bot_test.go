@@ -295,7 +295,7 @@ func TestButtons(t *testing.T) {
 	}
 	for _, row := range report.KB {
 		for _, b := range row {
-			if !strings.HasPrefix(b.Data, "a:") || len(b.Data) != 12 {
+			if !strings.HasPrefix(b.Data, "a:") || len(b.Data) != len(callbackPrefix)+callbackIDLen+1 || strings.Contains(b.Data, h.LocationID[:6]) {
 				t.Errorf("callback data %q is not opaque", b.Data)
 			}
 		}
@@ -337,7 +337,9 @@ func TestButtons(t *testing.T) {
 	if ans := e.chat.answered(cb); len(ans) != 1 || !strings.Contains(ans[0], "not for you") {
 		t.Errorf("foreign press: %v", ans)
 	}
-	for _, data := range []string{"a:AAAAAAAAAA", "garbage", ""} {
+	real := dataOf(t, report, "Nodes")
+	outOfRange := real[:len(real)-1] + "z" // the same keyboard, a button it does not have
+	for _, data := range []string{"a:AAAAAAAAAAA", "a:AAAAAAAAAA", outOfRange, real + "A", "garbage", ""} {
 		cb = e.press(alice, alice, report.ID, data)
 		if ans := e.chat.answered(cb); len(ans) != 1 || !strings.Contains(ans[0], "expired") {
 			t.Errorf("expired press %q: %v", data, ans)

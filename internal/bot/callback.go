@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// Button payloads live server-side: callback_data is "a:" plus a random ID, so it is short,
-// opaque and cannot be forged into another user's request.
+// Button payloads live server-side: callback_data is "a:", a random keyboard ID and the
+// button's index, so it is short, opaque and cannot be forged into another user's request.
 const (
 	callbackPrefix = "a:"
 	callbackIDLen  = 10
@@ -53,42 +53,46 @@ func newCallbackID() string {
 	return string(buf[:])
 }
 
-// button stores p and returns a button whose data points to it.
-func (b *Bot) button(ctx context.Context, r *request, text string, p payload) (Button, error) {
-	p.UserID, p.ChatID = r.u.UserID, r.u.ChatID
-	raw, err := json.Marshal(p)
-	if err != nil {
-		return Button{}, err
-	}
-	id := newCallbackID()
-	if err := b.st.PutTemp(ctx, "cb:"+id, raw, callbackTTL); err != nil {
-		return Button{}, fmt.Errorf("store button: %w", err)
-	}
-	return Button{Text: text, Data: callbackPrefix + id}, nil
-}
-
 // btnSpec is a button to build.
 type btnSpec struct {
 	text string
 	p    payload
 }
 
-// keyboard builds rows of buttons, storing every payload.
+// keyboard builds rows of buttons. Their payloads are stored together, in one record per
+// keyboard (one write, not seven: a write is an fsync in the embedded store), and each
+// button's data is the record's ID plus its index.
 func (b *Bot) keyboard(ctx context.Context, r *request, rows ...[]btnSpec) (Keyboard, error) {
-	var kb Keyboard
+	var (
+		kb       Keyboard
+		payloads []payload
+	)
+	id := newCallbackID()
 	for _, row := range rows {
 		if len(row) == 0 {
 			continue
 		}
 		out := make([]Button, 0, len(row))
 		for _, s := range row {
-			btn, err := b.button(ctx, r, s.text, s.p)
-			if err != nil {
-				return nil, err
+			if len(payloads) == len(idAlphabet) {
+				return nil, fmt.Errorf("keyboard of more than %d buttons", len(idAlphabet))
 			}
-			out = append(out, btn)
+			p := s.p
+			p.UserID, p.ChatID = r.u.UserID, r.u.ChatID
+			out = append(out, Button{Text: s.text, Data: callbackPrefix + id + idAlphabet[len(payloads):len(payloads)+1]})
+			payloads = append(payloads, p)
 		}
 		kb = append(kb, out)
+	}
+	if len(payloads) == 0 {
+		return nil, nil
+	}
+	raw, err := json.Marshal(payloads)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.st.PutTemp(ctx, "cb:"+id, raw, callbackTTL); err != nil {
+		return nil, fmt.Errorf("store buttons: %w", err)
 	}
 	return kb, nil
 }
@@ -111,26 +115,28 @@ const (
 func (b *Bot) onCallback(ctx context.Context, r *request) error {
 	r.command = "button"
 	data := r.u.Callback.Data
-	if !strings.HasPrefix(data, callbackPrefix) || len(data) != len(callbackPrefix)+callbackIDLen {
+	expired := func() error {
 		b.answer(ctx, r, msgButtonExpired)
 		r.outcome = "usage"
 		return nil
 	}
-	raw, err := b.st.GetTemp(ctx, "cb:"+strings.TrimPrefix(data, callbackPrefix))
+	if !strings.HasPrefix(data, callbackPrefix) || len(data) != len(callbackPrefix)+callbackIDLen+1 {
+		return expired()
+	}
+	id := data[len(callbackPrefix) : len(data)-1]
+	idx := strings.IndexByte(idAlphabet, data[len(data)-1])
+	raw, err := b.st.GetTemp(ctx, "cb:"+id)
 	if err != nil {
 		if isNotFound(err) {
-			b.answer(ctx, r, msgButtonExpired)
-			r.outcome = "usage"
-			return nil
+			return expired()
 		}
 		return err
 	}
-	var p payload
-	if err := json.Unmarshal(raw, &p); err != nil {
-		b.answer(ctx, r, msgButtonExpired)
-		r.outcome = "usage"
-		return nil
+	var ps []payload
+	if err := json.Unmarshal(raw, &ps); err != nil || idx < 0 || idx >= len(ps) {
+		return expired()
 	}
+	p := ps[idx]
 	r.command = "button:" + p.Action
 	if p.Action == actPage {
 		r.command += ":" + p.View

@@ -55,7 +55,15 @@ func (c *countingStore) PutUser(ctx context.Context, userID int64, kind string, 
 	return c.Store.PutUser(ctx, userID, kind, v)
 }
 
-// The last location is written when it changes, not on every command about it.
+func (c *countingStore) PutTemp(ctx context.Context, key string, v []byte, ttl time.Duration) error {
+	c.mu.Lock()
+	c.writes[strings.SplitN(key, ":", 2)[0]+":"]++
+	c.mu.Unlock()
+	return c.Store.PutTemp(ctx, key, v, ttl)
+}
+
+// The last location is written when it changes, not on every command about it, and a
+// keyboard's buttons are stored in one write.
 func TestRememberWritesOnlyChanges(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOpt{})
@@ -72,5 +80,9 @@ func TestRememberWritesOnlyChanges(t *testing.T) {
 	e.say(alice, "/status "+d.CustomerID+" "+d.LocationID)
 	if n := cs.writes[kindSettings]; n != 2 {
 		t.Errorf("%d settings writes for two distinct locations, want 2", n)
+	}
+	// Four views, each with seven buttons: one button record per view, not one per button.
+	if n := cs.writes["cb:"]; n != 4 {
+		t.Errorf("%d button records for 4 keyboards, want 4", n)
 	}
 }
