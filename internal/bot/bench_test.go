@@ -1,8 +1,11 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"testing"
+
+	"plumebot/internal/store"
 )
 
 // BenchmarkHandleHealthCached is one /health answered from the cache: routing, access,
@@ -43,5 +46,31 @@ func BenchmarkSnapshotCold(b *testing.B) {
 		if _, err := e.bot.Snapshot(ctx, *e.bot.cfg.Operator, h.CustomerID, h.LocationID, true); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkHandleHealthCachedBolt is BenchmarkHandleHealthCached on the embedded (bbolt)
+// store, where every write is an fsync: what a single-binary deployment pays per answer.
+func BenchmarkHandleHealthCachedBolt(b *testing.B) {
+	e := newEnv(b, envOpt{})
+	backend, err := store.OpenBolt(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	kr, _ := store.NewKeyring(bytes.Repeat([]byte{3}, 32))
+	st, err := store.New(context.Background(), backend, kr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	if e.bot, err = New(e.bot.cfg, st, e.chat); err != nil {
+		b.Fatal(err)
+	}
+	h := e.info.Locations["healthy"]
+	e.say(alice, "/health "+h.CustomerID+" "+h.LocationID)
+	b.ReportAllocs()
+	for b.Loop() {
+		e.say(alice, "/health")
+		e.chat.reset(alice)
 	}
 }
