@@ -914,16 +914,21 @@ func (s *Server) messageJSONLocked(m *Message, plain string) map[string]any {
 	return out
 }
 
+// textParams checks what sendMessage and editMessageText share: the chat, the text (as
+// Telegram parses it) and the keyboard.
+func textParams(p map[string]any) (chatID int64, plain string, kb [][]Button, aerr *apiError) {
+	if chatID, aerr = chatParam(p); aerr != nil {
+		return
+	}
+	if plain, aerr = checkText(p); aerr != nil {
+		return
+	}
+	kb, aerr = parseKeyboard(p)
+	return
+}
+
 func (s *Server) sendMessage(_ *http.Request, p map[string]any) (any, *apiError) {
-	chatID, aerr := chatParam(p)
-	if aerr != nil {
-		return nil, aerr
-	}
-	plain, aerr := checkText(p)
-	if aerr != nil {
-		return nil, aerr
-	}
-	kb, aerr := parseKeyboard(p)
+	chatID, plain, kb, aerr := textParams(p)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -939,19 +944,11 @@ func (s *Server) sendMessage(_ *http.Request, p map[string]any) (any, *apiError)
 }
 
 func (s *Server) editMessageText(_ *http.Request, p map[string]any) (any, *apiError) {
-	chatID, aerr := chatParam(p)
+	chatID, plain, kb, aerr := textParams(p)
 	if aerr != nil {
 		return nil, aerr
 	}
 	msgID, _ := intParam(p, "message_id")
-	plain, aerr := checkText(p)
-	if aerr != nil {
-		return nil, aerr
-	}
-	kb, aerr := parseKeyboard(p)
-	if aerr != nil {
-		return nil, aerr
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.byKey[msgKey{chatID, msgID}]
