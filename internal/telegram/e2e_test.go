@@ -43,7 +43,7 @@ func newStack(t *testing.T, users []int64) *stack {
 	}
 	t.Cleanup(func() { st.Close() })
 	a, err := telegram.New(telegram.Options{
-		Token: tgtest.Token, APIURL: tg.APIURL(), PollTimeout: time.Second,
+		Token: tgtest.Token, APIURL: tg.APIURL(), PollTimeout: time.Second, HTTPClient: tgtest.LoopbackClient(),
 		// Pacing is tested on its own; here it would only make 200 users take minutes.
 		PerChatInterval: -1, GroupPerMinute: -1, GlobalPerSecond: -1,
 	})

@@ -69,6 +69,7 @@ func setup(t *testing.T) *env {
 	m := &recMetrics{kinds: map[string]int{}}
 	a, err := New(Options{
 		Token: srv.Token, APIURL: srv.APIURL(), Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		HTTPClient: tgtest.LoopbackClient(),
 		PollTimeout: time.Second, HandleTimeout: 10 * time.Second, Metrics: m,
 		PerChatInterval: -1, GroupPerMinute: -1, GlobalPerSecond: -1,
 	})
@@ -511,7 +512,7 @@ func TestTokenNeverInErrors(t *testing.T) {
 	_, meErr := a.Me(ctx)
 	srv := tgtest.New()
 	defer srv.Close()
-	b, _ := New(Options{Token: token, APIURL: srv.APIURL()})
+	b, _ := New(Options{Token: token, APIURL: srv.APIURL(), HTTPClient: tgtest.LoopbackClient()})
 	_, unauthErr := b.Me(ctx)
 	_, newErr := New(Options{Token: "SuperSecretTokenValue_x"})
 	for i, err := range []error{sendErr, meErr, unauthErr, newErr} {
@@ -638,7 +639,7 @@ func TestTypingShedUnderLoad(t *testing.T) {
 	t.Parallel()
 	srv := tgtest.New()
 	t.Cleanup(srv.Close)
-	a, err := New(Options{Token: srv.Token, APIURL: srv.APIURL(), PollTimeout: time.Second,
+	a, err := New(Options{Token: srv.Token, APIURL: srv.APIURL(), PollTimeout: time.Second, HTTPClient: tgtest.LoopbackClient(),
 		PerChatInterval: -1, GroupPerMinute: -1, GlobalPerSecond: 3})
 	if err != nil {
 		t.Fatal(err)
@@ -666,7 +667,7 @@ func TestRetryAfter429IsPaced(t *testing.T) {
 	srv := tgtest.New()
 	t.Cleanup(srv.Close)
 	m := &recMetrics{kinds: map[string]int{}}
-	a, err := New(Options{Token: srv.Token, APIURL: srv.APIURL(), PollTimeout: time.Second, Metrics: m,
+	a, err := New(Options{Token: srv.Token, APIURL: srv.APIURL(), PollTimeout: time.Second, Metrics: m, HTTPClient: tgtest.LoopbackClient(),
 		PerChatInterval: -1, GroupPerMinute: -1, GlobalPerSecond: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -359,3 +359,20 @@ func TestParamsEncodings(t *testing.T) {
 		t.Error("setMyCommands accepted an upper-case name")
 	}
 }
+
+func TestLoopbackClientRefusesTheInternet(t *testing.T) {
+	t.Parallel()
+	s := New()
+	defer s.Close()
+	c := LoopbackClient()
+	resp, err := c.Post(s.APIURL()+"/bot"+s.Token+"/getMe", "application/json", nil)
+	if err != nil {
+		t.Fatalf("loopback refused: %v", err)
+	}
+	resp.Body.Close()
+	// A literal address, so no DNS lookup either: the dial is refused before any packet.
+	_, err = c.Get("http://192.0.2.1/bot123:x/getMe")
+	if err == nil || !strings.Contains(err.Error(), "only reach loopback") {
+		t.Fatalf("non-loopback dial not refused: %v", err)
+	}
+}
