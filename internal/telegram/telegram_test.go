@@ -69,7 +69,7 @@ func setup(t *testing.T) *env {
 	m := &recMetrics{kinds: map[string]int{}}
 	a, err := New(Options{
 		Token: srv.Token, APIURL: srv.APIURL(), Logger: slog.New(slog.NewTextHandler(logs, nil)),
-		HTTPClient: tgtest.LoopbackClient(),
+		HTTPClient:  tgtest.LoopbackClient(),
 		PollTimeout: time.Second, HandleTimeout: 10 * time.Second, Metrics: m,
 		PerChatInterval: -1, GroupPerMinute: -1, GlobalPerSecond: -1,
 	})
