@@ -1,5 +1,5 @@
 // Package health turns a snapshot of a Plume location into a verdict an agent reads in two seconds.
-// It is pure (no I/O); the rules are in RULES.md and summarised below.
+// It is pure (no I/O); the README's "How plumebot decides the verdict" is the same rules for operators.
 //
 // Levels, worst first:
 //   - offline: the location's networkStatus is "offline", or no pod is connected (or there are none);
