@@ -29,7 +29,8 @@ import (
 const RecentDisconnect = time.Hour
 
 // PoorQoEThreshold: a traffic class whose QoE score (0..5, higher is better) is below this is
-// poor. Plume's apps colour 3 and above as fair-to-good, so below 3 is what a user feels.
+// poor. AppQoE's scale is unpublished (plume-api.md §5.8): this is the one place to tune it once
+// live data is seen.
 const PoorQoEThreshold = 3.0
 
 // Snapshot is what was fetched for one location; each part may be missing with its error.
