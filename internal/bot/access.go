@@ -100,19 +100,16 @@ func (b *Bot) sendPages(ctx context.Context, r *request, pages []string, kb Keyb
 	return nil
 }
 
-// progress shows that a slow command is running. The typing indicator goes out at once (it
-// costs no message); a "⏳ Checking…" placeholder, later edited into the result, only if the
-// answer is not ready within the progress delay, so fast answers cost one message, not two,
-// under Telegram's ~30 messages/s.
+// progress shows that a command is taking a while: the typing indicator after typingDelay (a
+// cached answer, ~1 ms, needs none), and a "⏳ Checking…" placeholder, later edited into the
+// result, only if the answer is not ready within the progress delay, so fast answers cost one
+// message, not two, under Telegram's ~30 messages/s.
 func (b *Bot) progress(ctx context.Context, r *request) {
-	go func() {
-		// Fire and forget: a fast answer must not cancel the indicator mid-request.
+	typing := func() {
+		// Fire and forget: the answer arriving must not cancel the indicator mid-request.
 		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		_ = b.chat.Typing(tctx, r.u.ChatID)
-	}()
-	if r.u.Callback != nil {
-		return
 	}
 	show := func() {
 		r.phMu.Lock()
@@ -124,14 +121,23 @@ func (b *Bot) progress(ctx context.Context, r *request) {
 			r.placeholder = id
 		}
 	}
-	if b.cfg.ProgressDelay < 0 {
-		show()
-		return
-	}
 	r.phMu.Lock()
-	r.phTimer = time.AfterFunc(b.cfg.ProgressDelay, show)
+	r.typingTimer = time.AfterFunc(typingDelay, typing)
 	r.phMu.Unlock()
+	switch {
+	case r.u.Callback != nil:
+		// A button press edits or adds a message; typing is enough.
+	case b.cfg.ProgressDelay < 0:
+		show()
+	default:
+		r.phMu.Lock()
+		r.phTimer = time.AfterFunc(b.cfg.ProgressDelay, show)
+		r.phMu.Unlock()
+	}
 }
+
+// typingDelay: answers faster than this show no typing indicator (one API call saved).
+const typingDelay = 150 * time.Millisecond
 
 // settle cancels a placeholder that has not been shown yet, or waits for one being sent;
 // after it r.placeholder no longer changes.
@@ -139,7 +145,9 @@ func (r *request) settle() {
 	r.phMu.Lock()
 	defer r.phMu.Unlock()
 	r.phDone = true
-	if r.phTimer != nil {
-		r.phTimer.Stop()
+	for _, t := range []*time.Timer{r.phTimer, r.typingTimer} {
+		if t != nil {
+			t.Stop()
+		}
 	}
 }

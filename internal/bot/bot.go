@@ -169,9 +169,10 @@ type request struct {
 	placeholder int64 // "⏳ Checking…" message to edit into the result, 0 if none
 	sess        *session
 
-	phMu    sync.Mutex  // guards placeholder while a delayed progress message may be sent
-	phTimer *time.Timer // the delayed placeholder, if any
-	phDone  bool        // a reply has started: no placeholder any more
+	phMu        sync.Mutex  // guards placeholder while a delayed progress message may be sent
+	phTimer     *time.Timer // the delayed placeholder, if any
+	typingTimer *time.Timer // the delayed typing indicator, if any
+	phDone      bool        // a reply has started: no placeholder any more
 }
 
 // Handle processes one update. It never panics outward and only blocks on this user's lock.

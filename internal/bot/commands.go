@@ -249,11 +249,7 @@ func (b *Bot) runWAN(ctx context.Context, r *request, loc locArgs) error {
 // replaces that message (switching windows).
 func (b *Bot) runStats(ctx context.Context, r *request, loc locArgs, w statsWindow, edit int64) error {
 	r.customer, r.location = loc.cid, loc.lid
-	if edit == 0 {
-		b.progress(ctx, r)
-	} else {
-		_ = b.chat.Typing(ctx, r.u.ChatID)
-	}
+	b.progress(ctx, r)
 	f, err := b.online(ctx, r.sess, loc.cid, loc.lid, w, false)
 	if err != nil {
 		return err
