@@ -14,8 +14,12 @@ import (
 	"plumebot/internal/render"
 )
 
-// locArgs are the customer and location a command is about.
-type locArgs struct{ cid, lid string }
+// locArgs are the customer and location a command is about; saved is set when they came
+// from the user's settings (nothing to remember then).
+type locArgs struct {
+	cid, lid string
+	saved    bool
+}
 
 const maxChoiceButtons = 20 // location buttons under /locations and /find; the text lists all
 
@@ -33,13 +37,13 @@ func (b *Bot) locationArgs(ctx context.Context, r *request, args []string) (locA
 			return locArgs{}, usageError("No location yet. " + usage)
 		}
 		r.customer, r.location = s.CustomerID, s.LocationID
-		return locArgs{s.CustomerID, s.LocationID}, nil
+		return locArgs{cid: s.CustomerID, lid: s.LocationID, saved: true}, nil
 	case 2:
 		if err := validateLocation(args[0], args[1]); err != nil {
 			return locArgs{}, usageError(invalidText(err) + "\n" + usage)
 		}
 		r.customer, r.location = args[0], args[1]
-		return locArgs{args[0], args[1]}, nil
+		return locArgs{cid: args[0], lid: args[1]}, nil
 	}
 	return locArgs{}, usageError(usage)
 }
@@ -68,6 +72,9 @@ func (b *Bot) ageOf(hit bool, at time.Time) time.Duration {
 // remember saves the user's last location. Most commands are about the location already
 // saved: a read (µs) spares a sealed write (an fsync in the embedded store, ~1 ms).
 func (b *Bot) remember(ctx context.Context, r *request, loc locArgs) {
+	if loc.saved {
+		return
+	}
 	s := settings{CustomerID: loc.cid, LocationID: loc.lid}
 	if old, err := b.loadSettings(ctx, r.u.UserID); err == nil && old == s {
 		return
