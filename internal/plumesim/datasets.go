@@ -10,7 +10,7 @@ import (
 )
 
 // The datasets are plain Go values; every timestamp is a duration before the request's "now",
-// so a dataset looks the same whenever it is asked. Plume field names are written in render.go and api.go.
+// so a dataset looks the same whenever it is asked. Plume field names are written in payloads.go and api.go.
 
 type simPod struct {
 	Serial, Nickname, DefaultName, Model, Firmware, IP, MAC string

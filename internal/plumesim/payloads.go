@@ -4,6 +4,9 @@ import (
 	"time"
 )
 
+// The JSON bodies of Plume's API endpoints, written from a dataset: field names and shapes as
+// Plume sends them (api.go serves them; reports.go writes the reports API's own).
+
 // obj is a JSON object. Maps (not structs) let the sparse dataset choose per field between
 // "missing" and "null", which is exactly what the client must survive.
 type obj = map[string]any
