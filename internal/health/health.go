@@ -29,7 +29,7 @@ import (
 const RecentDisconnect = time.Hour
 
 // PoorQoEThreshold: a traffic class whose QoE score (0..5, higher is better) is below this is
-// poor. AppQoE's scale is unpublished (plume-api.md §5.8): this is the one place to tune it once
+// poor. AppQoE's scale is unpublished (see plume.AppQoE): this is the one place to tune it once
 // live data is seen.
 const PoorQoEThreshold = 3.0
 
@@ -144,7 +144,7 @@ type PodReport struct {
 	Model       string    `json:"model,omitempty"`
 	State       string    `json:"state"` // connected, disconnected, unavailable, "" unknown
 	Since       time.Time `json:"since,omitzero"`
-	Health      string    `json:"health,omitempty"` // excellent, good, fair, poor
+	Health      string    `json:"health,omitempty"` // PodHealth: excellent, good, fair, poor
 	HealthScore float64   `json:"healthScore,omitempty"`
 	Backhaul    string    `json:"backhaul,omitempty"` // ethernet, wifi, wifi 5G
 	ParentName  string    `json:"parentName,omitempty"`
@@ -308,10 +308,7 @@ func Analyze(s Snapshot, now time.Time) Report {
 		}
 	}
 
-	podNames := map[string]string{}
-	for _, n := range s.Nodes {
-		podNames[n.ID] = n.Name()
-	}
+	podNames := plume.NamePods(s.Nodes)
 	if nodesKnown {
 		r.analyzeNodes(s.Nodes, podNames, now)
 		if r.Counts.PodsConnected == 0 {
@@ -354,8 +351,8 @@ func (r *Report) unavailable(section string, err error) {
 	r.Unavailable = append(r.Unavailable, Unavailable{Section: section, Reason: reason})
 }
 
-func (r *Report) analyzeNodes(nodes []plume.Node, podNames map[string]string, now time.Time) {
-	gw := gatewayIndex(nodes)
+func (r *Report) analyzeNodes(nodes []plume.Node, podNames plume.PodNames, now time.Time) {
+	gw := GatewayIndex(nodes)
 	order := make([]int, 0, len(nodes))
 	if gw >= 0 {
 		order = append(order, gw)
@@ -381,16 +378,9 @@ func (r *Report) analyzeNodes(nodes []plume.Node, podNames map[string]string, no
 			p.Serial = n.SerialNumber
 		}
 		if n.Health != nil {
-			p.Health, p.HealthScore = n.Health.Status, n.Health.Score
+			p.Health, p.HealthScore = PodHealth(n.Health), n.Health.Score
 		}
-		p.Backhaul = n.BackhaulType
-		if len(n.LeafToRoot) > 0 {
-			hop := n.LeafToRoot[0]
-			if hop.FreqBand != "" && p.Backhaul != "ethernet" {
-				p.Backhaul = strings.TrimSpace(p.Backhaul + " " + hop.FreqBand)
-			}
-			p.ParentName = hopName(hop, podNames)
-		}
+		p.Backhaul, p.ParentName = n.Backhaul(), podNames.ParentOf(n)
 		for _, a := range n.Alerts {
 			if a.Type != "" {
 				p.Alerts = append(p.Alerts, a.Type)
@@ -399,7 +389,7 @@ func (r *Report) analyzeNodes(nodes []plume.Node, podNames map[string]string, no
 		r.Counts.PodsTotal++
 		if n.Connected() {
 			r.Counts.PodsConnected++
-			if h := podHealth(n.Health); h != "" {
+			if h := PodHealth(n.Health); h == "fair" || h == "poor" {
 				r.Warnings = append(r.Warnings, fmt.Sprintf("Pod %s has %s health", p.Name, h))
 			}
 		} else {
@@ -435,9 +425,7 @@ func (r *Report) analyzeNodes(nodes []plume.Node, podNames map[string]string, no
 
 // GatewayIndex returns the index of the gateway among nodes, or -1: a node flagged
 // residentialGateway, else the first node without a parent chain, preferring one with a speed test.
-func GatewayIndex(nodes []plume.Node) int { return gatewayIndex(nodes) }
-
-func gatewayIndex(nodes []plume.Node) int {
+func GatewayIndex(nodes []plume.Node) int {
 	for i, n := range nodes {
 		if n.ResidentialGateway {
 			return i
@@ -457,61 +445,52 @@ func gatewayIndex(nodes []plume.Node) int {
 	return first
 }
 
-func hopName(h plume.Hop, podNames map[string]string) string {
-	if n, ok := podNames[h.ID]; ok && n != "" {
-		return n
-	}
-	if h.Nickname != "" {
-		return h.Nickname
-	}
-	return h.ID
-}
-
-// podHealth returns "fair" or "poor" when the pod's health is a warning, else "".
-func podHealth(h *plume.Health) string {
-	if h == nil {
+// PodHealth is a pod's health in the word the verdict reads: Plume's status word in lower case
+// (excellent, good, fair, poor) or, without one, the word its 1..5 score stands for (4 and up
+// good, 3 up to 4 fair, below 3 poor); "" when Plume gave neither. Fair and poor are warnings.
+func PodHealth(h *plume.Health) string {
+	switch {
+	case h == nil:
 		return ""
-	}
-	switch s := strings.ToLower(h.Status); s {
-	case "fair", "poor":
-		return s
-	case "":
-		// No status word: fall back to the 1..5 score (3 fair, below poor).
-		switch {
-		case h.Score > 0 && h.Score < 3:
-			return "poor"
-		case h.Score >= 3 && h.Score < 4:
-			return "fair"
-		}
+	case h.Status != "":
+		return strings.ToLower(h.Status)
+	case h.Score >= 4:
+		return "good"
+	case h.Score >= 3:
+		return "fair"
+	case h.Score > 0:
+		return "poor"
 	}
 	return ""
 }
 
-func devicePoor(h *plume.Health) bool {
+// PoorDeviceHealth reports whether a device's health is poor, the one device health that is a
+// warning (Plume's device words are healthy, degraded, poor; "degraded" is not a warning): the
+// status "poor" or, without a status word, a 1..5 score below 3. Views mark a device's health
+// exactly when this holds, so a view never flags what the verdict ignores.
+func PoorDeviceHealth(h *plume.Health) bool {
 	if h == nil {
 		return false
 	}
-	if s := strings.ToLower(h.Status); s != "" {
-		return s == "poor"
+	if h.Status != "" {
+		return strings.EqualFold(h.Status, "poor")
 	}
 	return h.Score > 0 && h.Score < 3
 }
 
-func (r *Report) analyzeDevices(devs []plume.Device, podNames map[string]string, now time.Time) {
+func (r *Report) analyzeDevices(devs []plume.Device, podNames plume.PodNames, now time.Time) {
 	var warn, info []DeviceReport
 	for _, d := range devs {
 		r.Counts.DevicesTotal++
-		dr := DeviceReport{Name: d.DisplayName(), MAC: d.MAC, State: d.ConnectionState, Since: d.ConnectionStateChangeAt}
-		if id := d.PodID(); id != "" {
-			dr.Pod = hopName(d.LeafToRoot[0], podNames)
-		}
+		dr := DeviceReport{Name: d.DisplayName(), MAC: d.MAC, Pod: podNames.PodOf(d), State: d.ConnectionState,
+			Since: d.ConnectionStateChangeAt}
 		if d.Health != nil {
 			dr.Health = d.Health.Status
 		}
 		if d.Connected() {
 			r.Counts.DevicesConnected++
 			r.Counts.ByBand[band(d)]++
-			if devicePoor(d.Health) {
+			if PoorDeviceHealth(d.Health) {
 				dr.Reason, dr.Warning = DevicePoorHealth, true
 				warn = append(warn, dr)
 				r.Warnings = append(r.Warnings, fmt.Sprintf("Device %s has poor health", dr.Name))

@@ -73,6 +73,8 @@ func TestAnalyzeRules(t *testing.T) {
 		{"pod poor by score only", func(s *Snapshot) { s.Nodes[1].Health = &plume.Health{Score: 2} }, LevelDegraded, 1, 0, "poor health"},
 		{"pod alert", func(s *Snapshot) { s.Nodes[1].Alerts = []plume.Alert{{Type: "highInterference"}} }, LevelDegraded, 1, 0, "highInterference"},
 		{"device poor health", func(s *Snapshot) { s.Devices[0].Health = &plume.Health{Status: "poor"} }, LevelDegraded, 1, 0, "Device phone has poor health"},
+		{"device poor by score only", func(s *Snapshot) { s.Devices[0].Health = &plume.Health{Score: 2} }, LevelDegraded, 1, 0, "Device phone has poor health"},
+		{"device degraded health is no warning", func(s *Snapshot) { s.Devices[0].Health = &plume.Health{Status: "degraded", Score: 3} }, LevelHealthy, 0, 0, ""},
 		{"device left 10 min ago", func(s *Snapshot) {
 			s.Devices = append(s.Devices, dev("laptop", "disconnected", 10*time.Minute, nil))
 		}, LevelDegraded, 1, 0, "laptop disconnected 10 min ago"},
@@ -247,5 +249,67 @@ func BenchmarkAnalyzeHuge(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Analyze(s, now)
+	}
+}
+
+func TestPodHealth(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		h    *plume.Health
+		want string
+	}{
+		{nil, ""},
+		{&plume.Health{}, ""},
+		{&plume.Health{Status: "excellent", Score: 1}, "excellent"}, // the word wins over the score
+		{&plume.Health{Status: "Fair"}, "fair"},
+		{&plume.Health{Score: 5}, "good"},
+		{&plume.Health{Score: 4}, "good"},
+		{&plume.Health{Score: 3.9}, "fair"},
+		{&plume.Health{Score: 3}, "fair"},
+		{&plume.Health{Score: 2.9}, "poor"},
+		{&plume.Health{Score: -1}, ""},
+	}
+	for _, tt := range tests {
+		if got := PodHealth(tt.h); got != tt.want {
+			t.Errorf("PodHealth(%+v) = %q, want %q", tt.h, got, tt.want)
+		}
+	}
+}
+
+func TestPoorDeviceHealth(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		h    *plume.Health
+		want bool
+	}{
+		{nil, false},
+		{&plume.Health{}, false},
+		{&plume.Health{Status: "poor"}, true},
+		{&plume.Health{Status: "Poor", Score: 4}, true},
+		{&plume.Health{Status: "degraded", Score: 2}, false}, // the word wins over the score
+		{&plume.Health{Status: "fair"}, false},
+		{&plume.Health{Status: "healthy"}, false},
+		{&plume.Health{Score: 2.9}, true},
+		{&plume.Health{Score: 3}, false},
+	}
+	for _, tt := range tests {
+		if got := PoorDeviceHealth(tt.h); got != tt.want {
+			t.Errorf("PoorDeviceHealth(%+v) = %v, want %v", tt.h, got, tt.want)
+		}
+	}
+}
+
+// TestPodHealthInReport: a pod Plume scored without a status word carries the word the verdict
+// read, so a view shows the health the verdict used.
+func TestPodHealthInReport(t *testing.T) {
+	t.Parallel()
+	s := good()
+	s.Nodes[1].Health = &plume.Health{Score: 3.5}
+	r := Analyze(s, now)
+	if p := r.Pods[1]; p.Health != "fair" || p.HealthScore != 3.5 {
+		t.Errorf("pod health = %q (%v), want fair (3.5)", p.Health, p.HealthScore)
+	}
+	if len(r.Warnings) != 1 || r.Warnings[0] != "Pod Pod P2 has fair health" {
+		t.Errorf("warnings = %q", r.Warnings)
 	}
 }

@@ -1,8 +1,12 @@
 package plume
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
-// The typed results of the client. Field names follow ../shared/plume-api.md; anything Plume
+// The typed results of the client. Field names are Plume's JSON names (the simulator writes the
+// same JSON from its own definitions, in internal/plumesim/payloads.go); anything Plume
 // may omit or send as null decodes to the zero value. Secrets (PSKs, the backhaul wpaKey) have
 // no field here on purpose: they are dropped at decode time and never held.
 
@@ -132,6 +136,60 @@ func (n Node) IsGateway() bool { return n.ResidentialGateway || len(n.LeafToRoot
 
 // Connected reports whether the node's connectionState is "connected".
 func (n Node) Connected() bool { return n.ConnectionState == "connected" }
+
+// Backhaul is how the node reaches its parent, in words: backhaulType ("ethernet", "wifi"),
+// and for a wireless link the band of the first leafToRoot hop ("wifi 5G"); "" when Plume
+// gave neither.
+func (n Node) Backhaul() string {
+	if len(n.LeafToRoot) == 0 || n.LeafToRoot[0].FreqBand == "" || n.BackhaulType == "ethernet" {
+		return n.BackhaulType
+	}
+	return strings.TrimSpace(n.BackhaulType + " " + n.LeafToRoot[0].FreqBand)
+}
+
+// PodNames maps a node ID (the pod's serial) to the pod's Name: the pods a leafToRoot hop
+// can point at. The zero value knows no pod.
+type PodNames map[string]string
+
+// NamePods indexes a location's nodes by ID.
+func NamePods(nodes []Node) PodNames {
+	p := make(PodNames, len(nodes))
+	for _, n := range nodes {
+		if n.ID != "" { // a hop with no ID must not take the name of a node with none
+			p[n.ID] = n.Name()
+		}
+	}
+	return p
+}
+
+// Hop is what a person calls the node a hop points at: that pod's Name when it is one of the
+// location's nodes, else the hop's nickname, else its ID.
+func (p PodNames) Hop(h Hop) string {
+	if name := p[h.ID]; name != "" {
+		return name
+	}
+	if h.Nickname != "" {
+		return h.Nickname
+	}
+	return h.ID
+}
+
+// ParentOf names the node n hangs off (the first hop of its leafToRoot); "" for a node with
+// no parent chain (a gateway).
+func (p PodNames) ParentOf(n Node) string {
+	if len(n.LeafToRoot) == 0 {
+		return ""
+	}
+	return p.Hop(n.LeafToRoot[0])
+}
+
+// PodOf names the pod device d is attached to (the first hop of its leafToRoot), or "".
+func (p PodNames) PodOf(d Device) string {
+	if len(d.LeafToRoot) == 0 {
+		return ""
+	}
+	return p.Hop(d.LeafToRoot[0])
+}
 
 // Device is a client device: GET …/devices.
 type Device struct {
