@@ -1,5 +1,3 @@
-// Package render turns health reports and Plume lists into Telegram HTML messages that Telegram
-// accepts: every string escaped, length counted as Telegram counts, long output split into pages.
 package render
 
 import (
@@ -164,4 +162,38 @@ func Legend() string {
 		"🔴 disconnected · offline · poor\n" +
 		"⚪ unknown · no data\n" +
 		"📶 WiFi · 🔌 ethernet"
+}
+
+// backhaul is "🔌 ethernet" or "📶 wifi 5G via <b>Parent</b>".
+func backhaul(kind, parent string) string {
+	medium := kind
+	if i := strings.IndexByte(kind, ' '); i > 0 {
+		medium = kind[:i]
+	}
+	s := mediumEmoji(medium) + " " + esc(or(kind, "backhaul unknown"))
+	if parent != "" {
+		s += " via " + bold(parent)
+	}
+	return s
+}
+
+func speedLine(down, up, rtt float64) string {
+	return fmt.Sprintf("⬇ %s Mbps · ⬆ %s Mbps · %s ms", num(down), num(up), num(rtt))
+}
+
+func joinNonEmpty(sep string, s ...string) string {
+	var out []string
+	for _, x := range s {
+		if strings.TrimSpace(x) != "" {
+			out = append(out, x)
+		}
+	}
+	return strings.Join(out, sep)
+}
+
+func prefixed(p, v string) string {
+	if v == "" {
+		return ""
+	}
+	return p + v
 }
