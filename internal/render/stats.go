@@ -27,8 +27,10 @@ func WAN(s *plume.WANStats, o Options) Pages {
 	}
 	parts := []string{"📈 <b>WAN usage</b> · " + label, ageLine(o)}
 	var valid []plume.WANPoint
+	var ts []time.Time // every point's, for the spacing: a null point still marks its bucket
 	if s != nil {
 		for _, p := range s.Points {
+			ts = append(ts, p.Time)
 			if p.Valid {
 				valid = append(valid, p)
 			}
@@ -37,7 +39,7 @@ func WAN(s *plume.WANStats, o Options) Pages {
 	if len(valid) == 0 {
 		return pages(append(parts, "⚪ No WAN data for this period."))
 	}
-	bucket := spacing(times(s.Points), wanBucket)
+	bucket := spacing(ts, wanBucket)
 	secs := bucket.Seconds()
 	var rx, tx, rxPeak, txPeak, rxTot, txTot []float64
 	hours := map[int]float64{}
@@ -79,21 +81,6 @@ func WAN(s *plume.WANStats, o Options) Pages {
 }
 
 func gb(mbytes float64) string { return fmt.Sprintf("%.2f GB", mbytes/1000) }
-
-func times[T interface {
-	plume.WANPoint | plume.OnlinePoint
-}](ps []T) []time.Time {
-	out := make([]time.Time, 0, len(ps))
-	for _, p := range ps {
-		switch v := any(p).(type) {
-		case plume.WANPoint:
-			out = append(out, v.Time)
-		case plume.OnlinePoint:
-			out = append(out, v.Time)
-		}
-	}
-	return out
-}
 
 // spacing is the smallest positive gap between consecutive times, else def.
 func spacing(ts []time.Time, def time.Duration) time.Duration {
@@ -150,7 +137,7 @@ func OnlineHistory(s *plume.OnlineStats, window string, o Options) Pages {
 	if def == 0 {
 		def = time.Hour
 	}
-	bucket := spacing(times(s.Points), def)
+	var ts []time.Time
 	var valid []float64
 	type incident struct {
 		start   time.Time
@@ -161,6 +148,7 @@ func OnlineHistory(s *plume.OnlineStats, window string, o Options) Pages {
 	var incs []incident
 	var cur *incident
 	for i, p := range s.Points {
+		ts = append(ts, p.Time)
 		if !p.Valid {
 			cur = nil
 			continue
@@ -181,6 +169,7 @@ func OnlineHistory(s *plume.OnlineStats, window string, o Options) Pages {
 	if len(valid) == 0 {
 		return pages(append(parts, "⚪ No data for this period."))
 	}
+	bucket := spacing(ts, def)
 	up := mean(valid)
 	e := "🔴"
 	switch {
