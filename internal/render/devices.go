@@ -5,15 +5,13 @@ import (
 	"sort"
 	"strings"
 
+	"plumebot/internal/health"
 	"plumebot/internal/plume"
 )
 
 // Devices renders the device list: connected first, then offline (most recent first).
 func Devices(devices []plume.Device, nodes []plume.Node, o Options) Pages {
-	names := map[string]string{}
-	for _, n := range nodes {
-		names[n.ID] = n.Name()
-	}
+	pods := plume.NamePods(nodes)
 	var on, off []plume.Device
 	for _, d := range devices {
 		if d.Connected() {
@@ -30,19 +28,19 @@ func Devices(devices []plume.Device, nodes []plume.Node, o Options) Pages {
 	if len(on) > 0 {
 		parts = append(parts, fmt.Sprintf("\n🟢 <b>Connected (%d)</b>", len(on)))
 		for _, d := range on {
-			parts = append(parts, deviceBlock(d, names, o))
+			parts = append(parts, deviceBlock(d, pods, o))
 		}
 	}
 	if len(off) > 0 {
 		parts = append(parts, fmt.Sprintf("\n🔴 <b>Offline (%d)</b>", len(off)))
 		for _, d := range off {
-			parts = append(parts, deviceBlock(d, names, o))
+			parts = append(parts, deviceBlock(d, pods, o))
 		}
 	}
 	return pages(parts)
 }
 
-func deviceBlock(d plume.Device, names map[string]string, o Options) string {
+func deviceBlock(d plume.Device, pods plume.PodNames, o Options) string {
 	var b strings.Builder
 	b.WriteString(stateEmoji(d.ConnectionState) + " ")
 	if d.DisplayName() == d.MAC {
@@ -63,8 +61,8 @@ func deviceBlock(d plume.Device, names map[string]string, o Options) string {
 	} else if d.Medium != "" {
 		where = append(where, esc(d.Medium))
 	}
-	if id := d.PodID(); id != "" {
-		where = append(where, "via "+esc(or(names[id], or(d.LeafToRoot[0].Nickname, id))))
+	if pod := pods.PodOf(d); pod != "" {
+		where = append(where, "via "+esc(pod))
 	}
 	if d.AccessZone != "" && d.AccessZone != "home" {
 		where = append(where, "zone "+esc(d.AccessZone))
@@ -72,10 +70,8 @@ func deviceBlock(d plume.Device, names map[string]string, o Options) string {
 	if len(where) > 1 {
 		b.WriteString("\n    " + strings.Join(where, " "))
 	}
-	if d.Connected() && d.Health != nil {
-		if h := strings.ToLower(d.Health.Status); h == "poor" || h == "degraded" || h == "fair" {
-			b.WriteString("\n    " + healthEmoji(h) + " " + esc(h) + " health")
-		}
+	if d.Connected() && health.PoorDeviceHealth(d.Health) {
+		b.WriteString("\n    🔴 poor health") // exactly the devices the verdict warns about
 	}
 	state := "connected"
 	if !d.Connected() {

@@ -11,9 +11,7 @@ import (
 // Nodes renders every pod in detail; loc may be nil.
 func Nodes(loc *plume.Location, nodes []plume.Node, o Options) Pages {
 	connected := 0
-	names := map[string]string{}
 	for _, n := range nodes {
-		names[n.ID] = n.Name()
 		if n.Connected() {
 			connected++
 		}
@@ -28,13 +26,14 @@ func Nodes(loc *plume.Location, nodes []plume.Node, o Options) Pages {
 		parts = append(parts, "⚪ No pods at this location.")
 	}
 	gw := health.GatewayIndex(nodes)
+	pods := plume.NamePods(nodes)
 	for i, n := range nodes {
-		parts = append(parts, "\n"+nodeBlock(n, i == gw, names, o))
+		parts = append(parts, "\n"+nodeBlock(n, i == gw, pods, o))
 	}
 	return pages(parts)
 }
 
-func nodeBlock(n plume.Node, gateway bool, names map[string]string, o Options) string {
+func nodeBlock(n plume.Node, gateway bool, pods plume.PodNames, o Options) string {
 	var b strings.Builder
 	b.WriteString(stateEmoji(n.ConnectionState) + " " + bold(n.Name()))
 	if gateway {
@@ -52,22 +51,13 @@ func nodeBlock(n plume.Node, gateway bool, names map[string]string, o Options) s
 		b.WriteString("\nIP " + code(n.IP))
 	}
 	b.WriteString("\n" + esc(or(n.ConnectionState, "state unknown")) + " since " + when(n.ConnectionStateChangeAt, o.Now))
-	if n.Health != nil && (n.Health.Status != "" || n.Health.Score > 0) {
-		b.WriteString("\nHealth " + healthEmoji(n.Health.Status) + " " + esc(or(n.Health.Status, "score")))
+	if h := health.PodHealth(n.Health); h != "" {
+		b.WriteString("\nHealth " + healthEmoji(h) + " " + esc(h))
 		if n.Health.Score > 0 {
 			b.WriteString(" (" + num(n.Health.Score) + "/5)")
 		}
 	}
-	parent := ""
-	if len(n.LeafToRoot) > 0 {
-		h := n.LeafToRoot[0]
-		parent = or(names[h.ID], or(h.Nickname, h.ID))
-	}
-	bh := n.BackhaulType
-	if len(n.LeafToRoot) > 0 && n.LeafToRoot[0].FreqBand != "" && bh != "ethernet" {
-		bh = strings.TrimSpace(bh + " " + n.LeafToRoot[0].FreqBand)
-	}
-	b.WriteString("\n" + backhaul(bh, parent))
+	b.WriteString("\n" + backhaul(n.Backhaul(), pods.ParentOf(n)))
 	if ch := joinNonEmpty(" · ", prefixed("2.4G ", n.Channel2G), prefixed("5G ", n.Channel5G), prefixed("6G ", n.Channel6G)); ch != "" {
 		b.WriteString("\nChannels " + esc(ch))
 	}
