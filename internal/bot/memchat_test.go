@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"plumebot/internal/render"
+	"plumebot/internal/telegram/tgtest"
 )
 
 // memChat is an in-memory Chat that records what the bot did and fails the test on anything
@@ -48,15 +48,14 @@ func (c *memChat) check(html string, kb Keyboard) {
 	if strings.TrimSpace(html) == "" {
 		c.t.Errorf("empty message text")
 	}
-	if err := render.Validate(html); err != nil {
+	if text, err := tgtest.ParseHTML(html); err != nil {
 		c.t.Errorf("invalid Telegram HTML: %v\n%s", err, html)
-	}
-	if n := render.TextLen(html); n > render.MaxMessageLen {
+	} else if n := tgtest.UTF16Len(text); n > tgtest.MaxTextLength {
 		c.t.Errorf("message too long: %d UTF-16 units", n)
 	}
 	for _, row := range kb {
 		for _, b := range row {
-			if len(b.Data) == 0 || len(b.Data) > render.MaxCallbackData {
+			if len(b.Data) == 0 || len(b.Data) > tgtest.MaxCallbackData {
 				c.t.Errorf("callback data %q: %d bytes", b.Data, len(b.Data))
 			}
 			if b.Text == "" {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"html"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -16,43 +15,58 @@ import (
 
 	"plumebot/internal/health"
 	"plumebot/internal/plume"
+	"plumebot/internal/telegram/tgtest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
-// plainText is what Telegram shows for a message: tags removed, entities decoded.
-func plainText(s string) string {
-	l := lexer{s: s}
-	var b strings.Builder
-	for {
-		t, err := l.next()
-		if err != nil {
-			return b.String()
-		}
-		switch t.kind {
-		case tokText:
-			b.WriteString(t.raw)
-		case tokEntity:
-			b.WriteString(html.UnescapeString(t.raw))
-		}
+// Every message is checked with tgtest's parser, written apart from render's lexer, so a bug in
+// how render reads its own HTML cannot hide a message Telegram would reject.
+
+// plain is the text Telegram shows for one message; a message Telegram would reject fails t.
+func plain(t testing.TB, html string) string {
+	t.Helper()
+	text, err := tgtest.ParseHTML(html)
+	if err != nil {
+		t.Fatalf("Telegram would reject the message: %v\n%s", err, html)
 	}
+	return text
 }
 
-// checkPages fails t when a page is invalid Telegram HTML or too long to carry a PageFooter.
+// shown is the text Telegram shows for all pages.
+func shown(t testing.TB, p Pages) string {
+	t.Helper()
+	var b strings.Builder
+	for _, pg := range p {
+		b.WriteString(plain(t, pg))
+	}
+	return b.String()
+}
+
+// checkPages fails t when a page is not a message Telegram accepts (valid HTML, some text, at
+// most MaxTextLength) or leaves no room for its PageFooter.
 func checkPages(t testing.TB, view string, p Pages) {
 	t.Helper()
 	if len(p) == 0 {
 		t.Errorf("%s: no pages", view)
 	}
 	for i, pg := range p {
-		if err := Validate(pg); err != nil {
+		text, err := tgtest.ParseHTML(pg)
+		if err != nil {
 			t.Errorf("%s page %d: invalid HTML: %v\n%s", view, i+1, err, pg)
+			continue
 		}
-		if n := TextLen(pg); n > MaxMessageLen-PageFooterRoom {
-			t.Errorf("%s page %d: %d UTF-16 units, over %d", view, i+1, n, MaxMessageLen-PageFooterRoom)
+		if strings.TrimSpace(text) == "" {
+			t.Errorf("%s page %d: no text: %q", view, i+1, pg)
 		}
-		if err := Validate(pg + PageFooter(i+1, len(p))); err != nil {
+		if n := tgtest.UTF16Len(text); n > tgtest.MaxTextLength-PageFooterRoom {
+			t.Errorf("%s page %d: %d UTF-16 units, over %d", view, i+1, n, tgtest.MaxTextLength-PageFooterRoom)
+		}
+		withFooter, err := tgtest.ParseHTML(pg + PageFooter(i+1, len(p)))
+		if err != nil {
 			t.Errorf("%s page %d with footer: %v", view, i+1, err)
+		} else if n := tgtest.UTF16Len(withFooter); n > tgtest.MaxTextLength {
+			t.Errorf("%s page %d with footer: %d UTF-16 units", view, i+1, n)
 		}
 	}
 }
@@ -144,10 +158,7 @@ func TestViewsContent(t *testing.T) {
 		t.Run(tt.dataset+"_"+tt.view, func(t *testing.T) {
 			t.Parallel()
 			p := views(byName[tt.dataset], Options{Now: now})[tt.view]
-			var text string
-			for _, pg := range p {
-				text += plainText(pg)
-			}
+			text := shown(t, p)
 			for _, w := range tt.want {
 				if !strings.Contains(text, w) {
 					t.Errorf("missing %q in:\n%s", w, text)
@@ -169,10 +180,7 @@ func TestHugePaginates(t *testing.T) {
 	if len(p) < 3 {
 		t.Fatalf("huge device list fits in %d pages; expected pagination", len(p))
 	}
-	text := ""
-	for _, pg := range p {
-		text += plainText(pg)
-	}
+	text := shown(t, p)
 	for _, d := range huge.devices {
 		if !strings.Contains(text, d.Name) {
 			t.Errorf("device %q missing from pages", d.Name)
@@ -191,8 +199,8 @@ func TestEscape(t *testing.T) {
 		if got := Escape(tt.in); got != tt.want {
 			t.Errorf("Escape(%q) = %q, want %q", tt.in, got, tt.want)
 		}
-		if err := Validate(Escape(tt.in)); err != nil {
-			t.Errorf("Validate(Escape(%q)): %v", tt.in, err)
+		if got, want := plain(t, Escape(tt.in)), strings.ToValidUTF8(tt.in, "\uFFFD"); got != want {
+			t.Errorf("Telegram shows Escape(%q) as %q, want %q", tt.in, got, want)
 		}
 	}
 }
@@ -234,57 +242,11 @@ func TestTextLen(t *testing.T) {
 		{"a\nb", 3},
 	}
 	for _, tt := range tests {
-		if got := TextLen(tt.in); got != tt.want {
-			t.Errorf("TextLen(%q) = %d, want %d", tt.in, got, tt.want)
+		if got := textLen(tt.in); got != tt.want {
+			t.Errorf("textLen(%q) = %d, want %d", tt.in, got, tt.want)
 		}
-	}
-}
-
-func TestValidate(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in      string
-		wantErr string // "" = valid
-	}{
-		{"plain", ""},
-		{"<b>bold</b> <i>it</i> <u>u</u> <s>s</s> <strong>x</strong> <em>e</em> <ins>i</ins> <strike>s</strike> <del>d</del>", ""},
-		{`<a href="https://example.com">x</a>`, ""},
-		{`<span class="tg-spoiler">x</span><tg-spoiler>y</tg-spoiler>`, ""},
-		{`<pre><code class="language-go">x</code></pre>`, ""},
-		{`<blockquote expandable>q</blockquote>`, ""},
-		{`<tg-emoji emoji-id="5368324170671202286">👍</tg-emoji>`, ""},
-		{"<b><i>nested</i></b>", ""},
-		{"&lt;&gt;&amp;&quot;&#33;&#x21;", ""},
-		{"<B>upper</B>", ""},
-		{"<div>x</div>", "unsupported tag"},
-		{"<script>x</script>", "unsupported tag"},
-		{"<b>unclosed", "unclosed <b>"},
-		{"<b><i>x</b></i>", "does not close"},
-		{"x</b>", "does not close"},
-		{"a & b", "bare '&'"},
-		{"a &nbsp; b", "unsupported entity"},
-		{"&#xD800;", "not a valid character"},
-		{"&#;", "bad numeric entity"},
-		{"a < b", "bare '<'"},
-		{"a > b", "bare '>'"},
-		{"<a>x</a>", "needs an href"},
-		{`<span>x</span>`, "tg-spoiler"},
-		{`<b class="x">x</b>`, "not allowed"},
-		{"<code><b>x</b></code>", "inside <code>"},
-		{"<pre><b>x</b></pre>", "inside <pre>"},
-		{`<a href="x"><a href="y">z</a></a>`, "nested"},
-		{"<b", "unclosed tag"},
-		{"\xff", "invalid UTF-8"},
-		{"<b> </b>", "empty"},
-		{"", "empty"},
-	}
-	for _, tt := range tests {
-		err := Validate(tt.in)
-		switch {
-		case tt.wantErr == "" && err != nil:
-			t.Errorf("Validate(%q) = %v, want nil", tt.in, err)
-		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-			t.Errorf("Validate(%q) = %v, want error containing %q", tt.in, err, tt.wantErr)
+		if got := tgtest.UTF16Len(plain(t, tt.in)); got != tt.want {
+			t.Errorf("tgtest counts %q as %d, want %d", tt.in, got, tt.want)
 		}
 	}
 }
@@ -338,15 +300,16 @@ func TestSplitProperty(t *testing.T) {
 		pages := Split(parts, limit)
 		var got strings.Builder
 		for i, p := range pages {
-			if err := Validate(p); err != nil {
+			text, err := tgtest.ParseHTML(p)
+			if err != nil {
 				t.Fatalf("iter %d limit %d page %d: %v\n%q", iter, limit, i, err, p)
 			}
-			if n := TextLen(p); n > limit {
+			if n := tgtest.UTF16Len(text); n > limit {
 				t.Fatalf("iter %d page %d: %d units > limit %d", iter, i, n, limit)
 			}
-			got.WriteString(plainText(p))
+			got.WriteString(text)
 		}
-		want := plainText(strings.Join(parts, "\n"))
+		want := plain(t, strings.Join(parts, "\n"))
 		if strip(got.String()) != strip(want) {
 			t.Fatalf("iter %d limit %d: text changed\ngot  %q\nwant %q", iter, limit, got.String(), want)
 		}
@@ -359,10 +322,10 @@ func strip(s string) string { return strings.Join(strings.Fields(s), "") }
 func TestPageFooter(t *testing.T) {
 	t.Parallel()
 	f := PageFooter(999, 999)
-	if TextLen(f) > PageFooterRoom {
+	if tgtest.UTF16Len(plain(t, f)) > PageFooterRoom {
 		t.Errorf("footer %q longer than PageFooterRoom", f)
 	}
-	if got := plainText(PageFooter(2, 7)); got != "\n\npage 2/7" {
+	if got := plain(t, PageFooter(2, 7)); got != "\n\npage 2/7" {
 		t.Errorf("footer text %q", got)
 	}
 }
@@ -390,7 +353,7 @@ func TestError(t *testing.T) {
 		if strings.Contains(got, "SECRET") {
 			t.Errorf("Error(%v) leaks: %q", tt.err, got)
 		}
-		if err := Validate(got); err != nil {
+		if _, err := tgtest.ParseHTML(got); err != nil {
 			t.Errorf("Error(%v) invalid HTML: %v", tt.err, err)
 		}
 	}
@@ -433,11 +396,7 @@ func FuzzRender(f *testing.F) {
 			if want == "" {
 				return
 			}
-			var text string
-			for _, pg := range vs[view] {
-				text += plainText(pg)
-			}
-			if !strings.Contains(text, want) {
+			if text := shown(t, vs[view]); !strings.Contains(text, want) {
 				t.Errorf("%s: %q not shown whole", view, want)
 			}
 		}
@@ -479,13 +438,10 @@ func TestHealthReportManyWarnings(t *testing.T) {
 		t.Fatalf("%d pages; want the report split", len(p))
 	}
 	checkPages(t, "health", p)
-	if !strings.HasPrefix(plainText(p[0]), "🟡 Degraded") {
+	if !strings.HasPrefix(plain(t, p[0]), "🟡 Degraded") {
 		t.Errorf("summary not first: %q", p[0][:80])
 	}
-	var text string
-	for _, pg := range p {
-		text += plainText(pg)
-	}
+	text := shown(t, p)
 	for _, dev := range d.devices {
 		if !strings.Contains(text, dev.Name) {
 			t.Fatalf("device %q missing", dev.Name)

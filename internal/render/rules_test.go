@@ -6,22 +6,7 @@ import (
 
 	"plumebot/internal/health"
 	"plumebot/internal/plume"
-	"plumebot/internal/telegram/tgtest"
 )
-
-// shown is the text Telegram shows for pages, parsed by tgtest's parser (not render's lexer).
-func shown(t testing.TB, p Pages) string {
-	t.Helper()
-	var b strings.Builder
-	for i, pg := range p {
-		text, err := tgtest.ParseHTML(pg)
-		if err != nil {
-			t.Fatalf("page %d: Telegram would reject it: %v\n%s", i+1, err, pg)
-		}
-		b.WriteString(text)
-	}
-	return b.String()
-}
 
 // TestDeviceHealthFollowsVerdict: /devices marks a device's health exactly when /health warns
 // about it (README: only poor health is a warning; without a status word a score below 3). The
