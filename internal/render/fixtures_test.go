@@ -9,8 +9,9 @@ import (
 	"plumebot/internal/plume"
 )
 
-// Fixtures mirroring the simulator's datasets (see briefs/plumesim.md "Datasets"), built in Go
-// because the simulator's definitions are not importable here.
+// Fixtures mirroring the simulator's datasets (internal/plumesim/datasets.go), built here
+// because the simulator's definitions are unexported; sim_golden_test.go renders the simulator's
+// own, through the real client.
 
 var now = time.Date(2026, 11, 25, 14, 3, 0, 0, time.UTC)
 
