@@ -4,8 +4,8 @@
 // Levels, worst first:
 //   - offline: the location's networkStatus is "offline", or no pod is connected (or there are none);
 //   - issues: online, but one or more pods are disconnected (each one an issue);
-//   - degraded: only warnings: a connected pod with fair/poor health or an active alert, a connected
-//     device with poor health, a device that disconnected within RecentDisconnect, a traffic class
+//   - degraded: only warnings: a connected pod with fair/poor health (PodHealth) or an active alert,
+//     a connected device with poor health (PoorDeviceHealth), a device that disconnected within RecentDisconnect, a traffic class
 //     with a QoE score below PoorQoEThreshold, a service level other than fullService, or the device
 //     list unavailable. Devices offline for longer are information, not warnings (phones leave home);
 //   - healthy: none of the above.
