@@ -41,3 +41,37 @@ func TestReadBody_productionCap(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkToken is the path every API call takes first: a valid token is already held.
+func BenchmarkToken(b *testing.B) {
+	f := newBenchFixture(b)
+	ctx := context.Background()
+	if err := f.client.Token(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := f.client.Token(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTokenParallel is the same path under concurrency (one Client shared by every user
+// of the same credentials).
+func BenchmarkTokenParallel(b *testing.B) {
+	f := newBenchFixture(b)
+	ctx := context.Background()
+	if err := f.client.Token(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := f.client.Token(ctx); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
