@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"plumebot/internal/plume"
+	"plumebot/internal/secret"
 )
 
 // /auth conversation steps.
@@ -302,7 +303,7 @@ func (b *Bot) cmdSkip(ctx context.Context, r *request, args []string) error {
 func (b *Bot) finishAuth(ctx context.Context, r *request, st *authState, apiBase string) error {
 	creds := plume.Credentials{
 		TokenURL:    st.TokenURL,
-		AuthHeader:  plume.Secret(st.Header),
+		AuthHeader:  secret.String(st.Header),
 		PartnerID:   st.PartnerID,
 		APIBase:     apiBase,
 		ReportsBase: plume.DefaultReportsBase(apiBase),

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"plumebot/internal/secret"
 )
 
 const (
@@ -269,7 +271,7 @@ func (c *Client) attempt(ctx context.Context, r *request, u, auth string) ([]byt
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := responseError(r.endpoint, resp, data, c.now())
 		// Plume may echo what it was sent; the token never goes further than this function.
-		e.Detail = strings.ReplaceAll(e.Detail, strings.TrimPrefix(auth, "Bearer "), redacted)
+		e.Detail = strings.ReplaceAll(e.Detail, strings.TrimPrefix(auth, "Bearer "), secret.Redacted)
 		c.log.Debug("plume error response", "endpoint", r.endpoint, "status", resp.StatusCode, "kind", int(e.Kind))
 		return nil, resp.StatusCode, e
 	}

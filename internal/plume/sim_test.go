@@ -11,6 +11,7 @@ import (
 
 	"plumebot/internal/plume"
 	"plumebot/internal/plumesim"
+	"plumebot/internal/secret"
 )
 
 // startSim runs the simulator on loopback and returns a client for it, trusting only its CA.
@@ -23,7 +24,7 @@ func startSim(t *testing.T) (*plumesim.Server, *plume.Client) {
 	t.Cleanup(srv.Close)
 	info := srv.Info()
 	c, err := plume.NewClient(plume.Credentials{
-		TokenURL: info.SSOURL, AuthHeader: plume.Secret(info.AuthHeader), PartnerID: info.PartnerID,
+		TokenURL: info.SSOURL, AuthHeader: secret.String(info.AuthHeader), PartnerID: info.PartnerID,
 		APIBase: info.APIBase, ReportsBase: info.ReportsBase,
 	}, plume.Options{
 		HTTPClient:   srv.Client(),
