@@ -321,7 +321,7 @@ func (b *Bot) finishAuth(ctx context.Context, r *request, st *authState, apiBase
 		r.outcome = "error:auth"
 		var pe *plume.Error
 		if errors.As(err, &pe) {
-			r.outcome = "error:" + kindName(pe.Kind)
+			r.outcome = "error:" + pe.Kind.String()
 		} else {
 			b.log.Warn("credential test failed", "user", r.u.UserID, "err", err)
 		}

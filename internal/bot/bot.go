@@ -256,7 +256,7 @@ func (b *Bot) finish(ctx context.Context, r *request, err error) {
 		r.outcome = "usage"
 		b.replyText(ctx, r, string(ue))
 	case errors.As(err, &pe):
-		r.outcome = "error:" + kindName(pe.Kind)
+		r.outcome = "error:" + pe.Kind.String()
 		b.replyText(ctx, r, renderError(err))
 	default:
 		r.outcome = "error:internal"
@@ -282,27 +282,6 @@ type usageError string
 func (e usageError) Error() string { return string(e) }
 
 const msgSomethingWrong = "⚠️ Something went wrong on my side. Please try again."
-
-var kindNames = map[plume.Kind]string{
-	plume.KindUnknown:         "unknown",
-	plume.KindInvalidInput:    "invalid_input",
-	plume.KindUnauthorized:    "unauthorized",
-	plume.KindForbidden:       "forbidden",
-	plume.KindRateLimited:     "rate_limited",
-	plume.KindNotFound:        "not_found",
-	plume.KindTimeout:         "timeout",
-	plume.KindNetwork:         "network",
-	plume.KindUpstream:        "upstream",
-	plume.KindInvalidResponse: "invalid_response",
-	plume.KindTokenFailed:     "token_failed",
-}
-
-func kindName(k plume.Kind) string {
-	if s, ok := kindNames[k]; ok {
-		return s
-	}
-	return "unknown"
-}
 
 // isNotFound reports a missing store record.
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

@@ -272,7 +272,7 @@ func (c *Client) attempt(ctx context.Context, r *request, u, auth string) ([]byt
 		e := responseError(r.endpoint, resp, data, c.now())
 		// Plume may echo what it was sent; the token never goes further than this function.
 		e.Detail = strings.ReplaceAll(e.Detail, strings.TrimPrefix(auth, "Bearer "), secret.Redacted)
-		c.log.Debug("plume error response", "endpoint", r.endpoint, "status", resp.StatusCode, "kind", int(e.Kind))
+		c.log.Debug("plume error response", "endpoint", r.endpoint, "status", resp.StatusCode, "kind", e.Kind)
 		return nil, resp.StatusCode, e
 	}
 	return data, resp.StatusCode, nil

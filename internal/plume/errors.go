@@ -24,6 +24,29 @@ const (
 	KindTokenFailed          // the SSO token request failed (see TokenCause)
 )
 
+// kindNames are the kinds' names: stable, lower-case words, used as metrics labels and in logs.
+var kindNames = [...]string{
+	KindUnknown:         "unknown",
+	KindInvalidInput:    "invalid_input",
+	KindUnauthorized:    "unauthorized",
+	KindForbidden:       "forbidden",
+	KindRateLimited:     "rate_limited",
+	KindNotFound:        "not_found",
+	KindTimeout:         "timeout",
+	KindNetwork:         "network",
+	KindUpstream:        "upstream",
+	KindInvalidResponse: "invalid_response",
+	KindTokenFailed:     "token_failed",
+}
+
+// String names the kind ("not_found", "rate_limited"…); a kind outside the list is "unknown".
+func (k Kind) String() string {
+	if k < 0 || int(k) >= len(kindNames) {
+		return kindNames[KindUnknown]
+	}
+	return kindNames[k]
+}
+
 // TokenCause explains a KindTokenFailed error.
 type TokenCause int
 

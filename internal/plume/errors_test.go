@@ -288,3 +288,24 @@ func TestError_isAndMessages(t *testing.T) {
 		t.Errorf("Error() = %q", err)
 	}
 }
+
+// TestKind_String pins the names: they are metrics labels (plumebot_commands_total's
+// outcome "error:<kind>") that dashboards and alerts rely on.
+func TestKind_String(t *testing.T) {
+	t.Parallel()
+	want := map[Kind]string{
+		KindUnknown: "unknown", KindInvalidInput: "invalid_input", KindUnauthorized: "unauthorized",
+		KindForbidden: "forbidden", KindRateLimited: "rate_limited", KindNotFound: "not_found",
+		KindTimeout: "timeout", KindNetwork: "network", KindUpstream: "upstream",
+		KindInvalidResponse: "invalid_response", KindTokenFailed: "token_failed",
+		KindTokenFailed + 1: "unknown", -1: "unknown",
+	}
+	for k, name := range want {
+		if got := k.String(); got != name {
+			t.Errorf("Kind(%d).String() = %q, want %q", int(k), got, name)
+		}
+	}
+	if got := fmt.Sprint(KindRateLimited); got != "rate_limited" {
+		t.Errorf("fmt.Sprint(kind) = %q", got)
+	}
+}
