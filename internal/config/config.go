@@ -134,8 +134,15 @@ func Load(getenv func(string) string, mode Mode) (*Config, error) {
 		if c.SSOURL == "" {
 			l.fail(bad("PLUME_SSO_URL", "operator credentials need the SSO token URL Plume gave you"))
 		}
-		if header != "" && !strings.HasPrefix(header.Reveal(), "Basic ") {
-			l.fail(bad("PLUME_AUTH_HEADER", "must look like \"Basic <base64 of clientId:clientSecret>\""))
+		if header != "" {
+			if err := plume.ValidateAuthHeader(header.Reveal()); err != nil {
+				l.fail(bad("PLUME_AUTH_HEADER", "%s (Plume gives it as \"Basic <base64 of clientId:clientSecret>\")", safeMsg(err)))
+			}
+		}
+		if partner != "" {
+			if err := plume.ValidatePartnerID(partner); err != nil {
+				l.fail(bad("PLUME_PARTNER_ID", "%s", safeMsg(err)))
+			}
 		}
 		c.Operator = &plume.Credentials{TokenURL: c.SSOURL, AuthHeader: header, PartnerID: partner,
 			APIBase: c.APIBase, ReportsBase: c.ReportsBase}
@@ -285,5 +292,5 @@ func safeMsg(err error) string {
 	if errors.As(err, &pe) {
 		return pe.UserMessage()
 	}
-	return "invalid URL"
+	return "invalid value"
 }

@@ -60,6 +60,9 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"webhook bad secret", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUMEBOT_WEBHOOK_URL": "https://bot.example/hook", "PLUMEBOT_WEBHOOK_SECRET": "has space", "PLUMEBOT_LISTEN_ADDR": ":8080"}, ModeServe, "PLUMEBOT_WEBHOOK_SECRET"},
 		{"check without creds", map[string]string{}, ModeCheck, "PLUME_AUTH_HEADER"},
 		{"header without partner", map[string]string{"PLUME_AUTH_HEADER": "Basic eDp5", "PLUME_SSO_URL": "https://external.sso.plume.com/oauth2/x/v1/token"}, ModeCheck, "PLUME_PARTNER_ID"},
+		// The one rule /auth applies too: before, config took any 1-64 letters and digits.
+		{"short partner", map[string]string{"PLUME_AUTH_HEADER": "Basic eDp5", "PLUME_PARTNER_ID": "abc123", "PLUME_SSO_URL": "https://external.sso.plume.com/oauth2/x/v1/token"}, ModeCheck, "PLUME_PARTNER_ID"},
+		{"header not base64", map[string]string{"PLUME_AUTH_HEADER": "Basic not-base64!", "PLUME_PARTNER_ID": "65f06dae3fca80000ad38331", "PLUME_SSO_URL": "https://external.sso.plume.com/oauth2/x/v1/token"}, ModeCheck, "PLUME_AUTH_HEADER"},
 		{"bad timeout", map[string]string{"PLUME_TIMEOUT": "-1"}, ModeDemo, "PLUME_TIMEOUT"},
 		{"bad log level", map[string]string{"PLUMEBOT_LOG_LEVEL": "loud"}, ModeDemo, "PLUMEBOT_LOG_LEVEL"},
 		{"bad redis", map[string]string{"PLUMEBOT_REDIS_URL": "http://localhost"}, ModeDemo, "PLUMEBOT_REDIS_URL"},

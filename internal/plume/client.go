@@ -88,12 +88,11 @@ func NewClient(creds Credentials, opts Options) (*Client, error) {
 			return nil, e
 		}
 	}
-	if err := validatePartnerID(creds.PartnerID); err != nil {
+	if err := ValidatePartnerID(creds.PartnerID); err != nil {
 		return nil, err
 	}
-	h := creds.AuthHeader.Reveal()
-	if strings.TrimSpace(h) == "" || strings.ContainsAny(h, "\r\n") {
-		return nil, invalidInput("The Authorization header is empty or spans several lines.")
+	if err := ValidateAuthHeader(creds.AuthHeader.Reveal()); err != nil {
+		return nil, err
 	}
 	api, _ := url.Parse(creds.APIBase)
 	reports, _ := url.Parse(creds.ReportsBase)
