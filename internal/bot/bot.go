@@ -257,7 +257,7 @@ func (b *Bot) finish(ctx context.Context, r *request, err error) {
 		b.replyText(ctx, r, string(ue))
 	case errors.As(err, &pe):
 		r.outcome = "error:" + pe.Kind.String()
-		b.replyText(ctx, r, renderError(err))
+		b.replyText(ctx, r, renderError(err)+chatAdvice(err))
 	default:
 		r.outcome = "error:internal"
 		b.log.Error("handler failed", "user", r.u.UserID, "chat", r.u.ChatID, "command", r.command, "err", err)
@@ -282,6 +282,15 @@ type usageError string
 func (e usageError) Error() string { return string(e) }
 
 const msgSomethingWrong = "⚠️ Something went wrong on my side. Please try again."
+
+// chatAdvice is what an agent can do in this chat about a Plume error, as a line to append
+// to its text; plume's own texts name no chat command.
+func chatAdvice(err error) string {
+	if errors.Is(err, plume.ErrUnauthorized) {
+		return "\nSend /auth to sign in again."
+	}
+	return ""
+}
 
 // isNotFound reports a missing store record.
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

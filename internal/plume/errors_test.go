@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -307,5 +308,20 @@ func TestKind_String(t *testing.T) {
 	}
 	if got := fmt.Sprint(KindRateLimited); got != "rate_limited" {
 		t.Errorf("fmt.Sprint(kind) = %q", got)
+	}
+}
+
+// TestUserMessage_namesNoChatCommand: plume serves the bot, check and the watcher alike, so its
+// texts must not send a reader to a chat command ("/auth"); the bot adds that advice.
+func TestUserMessage_namesNoChatCommand(t *testing.T) {
+	t.Parallel()
+	command := regexp.MustCompile(`(^|\s)/[a-z]`)
+	for k := KindUnknown; k <= KindTokenFailed; k++ {
+		for c := CauseNone; c <= CauseBadResponse; c++ {
+			e := &Error{Kind: k, Cause: c, Status: 500, RetryAfter: time.Minute}
+			if msg := e.UserMessage(); command.MatchString(msg) {
+				t.Errorf("%s/%d: %q names a chat command", k, c, msg)
+			}
+		}
 	}
 }

@@ -8,8 +8,8 @@ import (
 	"unicode"
 )
 
-// searchEntities are the fields /find searches; locationId and customerId need exact IDs and
-// have their own commands.
+// searchEntities are the fields a customer search covers; locationId and customerId need
+// exact IDs, which callers look up directly.
 const searchEntities = "email,accountId,name,nodeId,serviceId"
 
 // maxSearchLen bounds the search text (Plume matches emails, names and account IDs).

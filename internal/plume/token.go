@@ -203,8 +203,8 @@ func (c *Client) token(ctx context.Context) (*oauth2.Token, oauth2.TokenSource, 
 	return nil, nil, tokenError(CauseBadResponse, 0, "token expired on arrival", nil)
 }
 
-// Token makes sure a valid access token is held now, fetching one if needed. The /auth flow
-// uses it to test credentials before saving them.
+// Token makes sure a valid access token is held now, fetching one if needed: a live test of
+// the credentials before a caller saves them.
 func (c *Client) Token(ctx context.Context) error {
 	_, _, err := c.token(ctx)
 	return err

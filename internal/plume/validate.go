@@ -55,8 +55,8 @@ const (
 )
 
 // ValidatePartnerID checks a Plume partner ID (20 to 64 ASCII letters and digits, see above).
-// It is the one rule for /auth, the operator's PLUME_PARTNER_ID and NewClient. The error is
-// KindInvalidInput; its text does not repeat the input.
+// It is the one rule for IDs typed by an agent, configured by an operator and given to
+// NewClient. The error is KindInvalidInput; its text does not repeat the input.
 func ValidatePartnerID(id string) error {
 	if len(id) < minPartnerIDLen || len(id) > maxPartnerIDLen {
 		return invalidInput(fmt.Sprintf("The partner ID must be %d to %d letters and digits.", minPartnerIDLen, maxPartnerIDLen))
@@ -72,8 +72,9 @@ func ValidatePartnerID(id string) error {
 // ValidateAuthHeader checks the Authorization header Plume hands a partner (plume-api.md §3.1):
 // "Basic " then the base64 (padded or not) of "clientId:clientSecret", both parts non-empty, on
 // one line. The scheme's case does not matter (RFC 9110 §11.1); the header is still sent exactly
-// as given. It is the one rule for /auth, the operator's PLUME_AUTH_HEADER and NewClient. The
-// error is KindInvalidInput; its text never contains the header or a part of it.
+// as given. It is the one rule for headers typed by an agent, configured by an operator and
+// given to NewClient. The error is KindInvalidInput; its text never contains the header or a
+// part of it.
 func ValidateAuthHeader(h string) error {
 	// base64 decoding skips line breaks, so they are refused first: a header must not be able
 	// to add a line to the token request.
