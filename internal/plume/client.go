@@ -127,9 +127,6 @@ func NewClient(creds Credentials, opts Options) (*Client, error) {
 	return c, nil
 }
 
-// Credentials returns the (normalised) credentials the client uses.
-func (c *Client) Credentials() Credentials { return c.creds }
-
 // request describes one logical API call.
 type request struct {
 	endpoint string

@@ -153,21 +153,6 @@ func (w *deviceWire) device() Device {
 	return d
 }
 
-// UnmarshalJSON decodes the backhaul config. The wpaKey has no field anywhere, so the key is
-// skipped by the decoder and never held in memory beyond the response buffer.
-func (bh *Backhaul) UnmarshalJSON(b []byte) error {
-	type plain Backhaul
-	w := struct {
-		*plain
-		UpdatedAt flexTime `json:"updatedAt"`
-	}{plain: (*plain)(bh)}
-	if err := decodeJSON(b, &w); err != nil {
-		return err
-	}
-	bh.UpdatedAt = w.UpdatedAt.Time
-	return nil
-}
-
 // UnmarshalJSON decodes a node lookup; IDs may arrive as numbers.
 func (n *NodeLookup) UnmarshalJSON(b []byte) error {
 	var w struct {

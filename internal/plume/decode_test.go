@@ -127,8 +127,6 @@ func FuzzDecodeReports(f *testing.F) {
 		_, _ = decodeOnlineStats(data, "hours")
 		_, _ = decodeWiFiNetworks(data)
 		_, _ = decodeSearch(data)
-		var b Backhaul
-		_ = decodeObject(data, &b)
 		var n NodeLookup
 		_ = decodeObject(data, &n)
 	})

@@ -75,13 +75,13 @@ func TestClient_errorKinds(t *testing.T) {
 			f := newFixture(t)
 			f.clock.Advance(tt.advance)
 			var calls atomic.Int32
-			f.mux.HandleFunc(locPath+"/serviceLevel", func(w http.ResponseWriter, r *http.Request) {
+			f.mux.HandleFunc(locPath, func(w http.ResponseWriter, r *http.Request) {
 				calls.Add(1)
 				tt.handler(w, f.clock.Now())
 			})
-			_, err := f.client.ServiceLevel(context.Background(), cid, lid)
+			_, err := f.client.Location(context.Background(), cid, lid)
 			e := wantKind(t, err, tt.kind)
-			if e.Endpoint != "serviceLevel" {
+			if e.Endpoint != "location" {
 				t.Errorf("endpoint = %q", e.Endpoint)
 			}
 			if tt.detail != "" && e.Detail != tt.detail {
@@ -234,28 +234,28 @@ func TestClient_rateLimit(t *testing.T) {
 	limits := NewHostLimits(0.01, 1) // one request, then one per 100 s
 	f := newFixture(t, func(o *Options) { o.Limits = limits })
 	var calls atomic.Int32
-	f.mux.HandleFunc("/api/checkIntegrationHealth", func(w http.ResponseWriter, r *http.Request) {
+	f.mux.HandleFunc(locPath, func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
-		w.WriteHeader(204)
+		fmt.Fprint(w, `{}`)
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := f.client.CheckIntegrationHealth(ctx); err != nil {
+	if err := locationErr(ctx, f.client); err != nil {
 		t.Fatal(err)
 	}
 	// The next slot is ~100 s away, past the deadline: fail fast, send nothing.
-	e := wantKind(t, f.client.CheckIntegrationHealth(ctx), KindRateLimited)
+	e := wantKind(t, locationErr(ctx, f.client), KindRateLimited)
 	if e.RetryAfter <= 0 {
 		t.Errorf("RetryAfter = %v, want the wait", e.RetryAfter)
 	}
 	// A second client sharing the limits is limited too (the WAF counts per IP).
 	f2 := newFixture(t, func(o *Options) { o.Limits = limits })
 	f2.client.api = f.client.api
-	wantKind(t, f2.client.CheckIntegrationHealth(ctx), KindRateLimited)
+	wantKind(t, locationErr(ctx, f2.client), KindRateLimited)
 	// Without a deadline the wait ends with the context.
 	cctx, ccancel := context.WithCancel(context.Background())
 	ccancel()
-	wantKind(t, f.client.CheckIntegrationHealth(cctx), KindTimeout)
+	wantKind(t, locationErr(cctx, f.client), KindTimeout)
 	if n := calls.Load(); n != 1 {
 		t.Errorf("calls = %d, want 1", n)
 	}
@@ -265,12 +265,12 @@ func TestClient_rateLimitWaits(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, func(o *Options) { o.Limits = NewHostLimits(100, 1) })
 	var calls atomic.Int32
-	f.mux.HandleFunc("/api/checkIntegrationHealth", func(w http.ResponseWriter, r *http.Request) {
+	f.mux.HandleFunc(locPath, func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
-		w.WriteHeader(204)
+		fmt.Fprint(w, `{}`)
 	})
 	for range 5 {
-		if err := f.client.CheckIntegrationHealth(context.Background()); err != nil {
+		if err := locationErr(context.Background(), f.client); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -324,4 +324,10 @@ func TestUserMessage_namesNoChatCommand(t *testing.T) {
 			}
 		}
 	}
+}
+
+// locationErr is one authenticated call, for tests about what surrounds every call.
+func locationErr(ctx context.Context, c *Client) error {
+	_, err := c.Location(ctx, cid, lid)
+	return err
 }

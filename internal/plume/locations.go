@@ -24,24 +24,6 @@ func (c *Client) Locations(ctx context.Context, customerID string) ([]Location, 
 	return getList(ctx, c, r, decodeLocations)
 }
 
-// ServiceLevel returns the ISP entitlement level: GET …/serviceLevel.
-func (c *Client) ServiceLevel(ctx context.Context, customerID, locationID string) (*ServiceLevel, error) {
-	var s ServiceLevel
-	if err := c.getObject(ctx, "serviceLevel", customerID, locationID, []string{"serviceLevel"}, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
-}
-
-// Backhaul returns the secure-backhaul configuration without its wpaKey: GET …/backhaul.
-func (c *Client) Backhaul(ctx context.Context, customerID, locationID string) (*Backhaul, error) {
-	var b Backhaul
-	if err := c.getObject(ctx, "backhaul", customerID, locationID, []string{"backhaul"}, &b); err != nil {
-		return nil, err
-	}
-	return &b, nil
-}
-
 // WiFiNetworks returns the location's networks (SSIDs); PSKs are never decoded:
 // GET …/wifiNetworks.
 func (c *Client) WiFiNetworks(ctx context.Context, customerID, locationID string) ([]WiFiNetwork, error) {

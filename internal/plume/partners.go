@@ -46,10 +46,3 @@ func (c *Client) SearchCustomers(ctx context.Context, text string) ([]CustomerMa
 		query: url.Values{"searchString": {text}, "searchEntities": {searchEntities}}}
 	return getList(ctx, c, r, decodeSearch)
 }
-
-// CheckIntegrationHealth calls GET /checkIntegrationHealth (204 when the integration works).
-func (c *Client) CheckIntegrationHealth(ctx context.Context) error {
-	r := &request{endpoint: "health", method: http.MethodGet, segments: []string{"checkIntegrationHealth"}}
-	_, _, err := c.do(ctx, r)
-	return err
-}

@@ -232,7 +232,7 @@ func TestNewClient_validates(t *testing.T) {
 			assertNoSecret(t, err)
 			continue
 		}
-		got := cl.Credentials()
+		got := cl.creds
 		if got.APIBase != DefaultAPIBase || got.ReportsBase != DefaultReportsBase(DefaultAPIBase) {
 			t.Errorf("%s: defaults not applied: %+v", tt.name, got)
 		}
