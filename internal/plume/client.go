@@ -175,6 +175,23 @@ func (c *Client) do(ctx context.Context, r *request) ([]byte, int, error) {
 	}
 }
 
+// get performs r (a read, whatever its method) and decodes the 2xx body with decode. Every
+// endpoint goes through it: the error of the request as is, a body decode refuses as
+// KindInvalidResponse naming the endpoint.
+func get[T any](ctx context.Context, c *Client, r *request, decode func([]byte) (T, error)) (T, error) {
+	body, status, err := c.do(ctx, r)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	v, err := decode(body)
+	if err != nil {
+		var zero T
+		return zero, invalidResponse(r.endpoint, status, err)
+	}
+	return v, nil
+}
+
 // send performs r, retrying safe reads on 502/503/504 and network errors with jittered
 // exponential backoff while the context's deadline allows.
 func (c *Client) send(ctx context.Context, r *request, auth string) ([]byte, int, error) {

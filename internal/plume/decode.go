@@ -189,13 +189,17 @@ func (m *CustomerMatch) UnmarshalJSON(b []byte) error {
 // errShape reports a body whose JSON is valid but not any shape we know.
 var errShape = errors.New("unexpected JSON shape")
 
-// decodeObject decodes a single JSON object into v.
-func decodeObject(data []byte, v any) error {
+// decodeObject decodes a body that must be a single JSON object.
+func decodeObject[T any](data []byte) (*T, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 || data[0] != '{' {
-		return errShape
+		return nil, errShape
 	}
-	return decodeJSON(data, v)
+	v := new(T)
+	if err := decodeJSON(data, v); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // decodeList decodes a list that Plume may send bare ([…]), wrapped ({"nodes":[…]}) or

@@ -115,8 +115,7 @@ func FuzzDecodeNodes(f *testing.F) {
 		_, _ = decodeNodes(data)
 		_, _ = decodeDevices(data)
 		_, _ = decodeLocations(data)
-		var l Location
-		_ = decodeObject(data, &l)
+		_, _ = decodeObject[Location](data)
 	})
 }
 
@@ -127,7 +126,6 @@ func FuzzDecodeReports(f *testing.F) {
 		_, _ = decodeOnlineStats(data, "hours")
 		_, _ = decodeWiFiNetworks(data)
 		_, _ = decodeSearch(data)
-		var n NodeLookup
-		_ = decodeObject(data, &n)
+		_, _ = decodeObject[NodeLookup](data)
 	})
 }

@@ -21,15 +21,7 @@ func (c *Client) NodeLookup(ctx context.Context, serial string) (*NodeLookup, er
 		return nil, err
 	}
 	r := &request{endpoint: "nodeLookup", method: http.MethodGet, segments: []string{"partners", "nodes", serial}}
-	body, status, err := c.do(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	var n NodeLookup
-	if err := decodeObject(body, &n); err != nil {
-		return nil, invalidResponse(r.endpoint, status, err)
-	}
-	return &n, nil
+	return get(ctx, c, r, decodeObject[NodeLookup])
 }
 
 // SearchCustomers searches the partner's customers by email, account ID, name, node ID or
@@ -44,5 +36,5 @@ func (c *Client) SearchCustomers(ctx context.Context, text string) ([]CustomerMa
 	}
 	r := &request{endpoint: "search", method: http.MethodGet, segments: []string{"Customers", "v2", "search"},
 		query: url.Values{"searchString": {text}, "searchEntities": {searchEntities}}}
-	return getList(ctx, c, r, decodeSearch)
+	return get(ctx, c, r, decodeSearch)
 }
