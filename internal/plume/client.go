@@ -55,7 +55,7 @@ type Client struct {
 	log      *slog.Logger
 	api      *url.URL
 	reports  *url.URL
-	tok      tokenState
+	tok      tokenCache
 	maxBody  int64 // response body cap; maxBodyBytes except in tests
 }
 
@@ -123,7 +123,6 @@ func NewClient(creds Credentials, opts Options) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.Default()
 	}
-	c.tok.src = c.newReuseSource()
 	return c, nil
 }
 
@@ -159,7 +158,7 @@ func (r *request) url(c *Client) string {
 func (c *Client) do(ctx context.Context, r *request) ([]byte, int, error) {
 	retried401 := false
 	for {
-		tok, src, err := c.token(ctx)
+		tok, err := c.token(ctx)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -168,7 +167,7 @@ func (c *Client) do(ctx context.Context, r *request) ([]byte, int, error) {
 		if errors.As(err, &e) && e.Kind == KindUnauthorized && !retried401 {
 			// The token may have been revoked or expired early: drop it, get one new one, retry once.
 			retried401 = true
-			c.dropToken(src)
+			c.dropToken(tok)
 			continue
 		}
 		return body, status, err
