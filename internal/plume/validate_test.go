@@ -3,6 +3,7 @@ package plume
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -67,17 +68,19 @@ func TestValidatePartnerID(t *testing.T) {
 		{"65f06dae3fca80000ad3833é", "The partner ID may contain only letters and digits."},
 	}
 	for _, tt := range tests {
-		err := ValidatePartnerID(tt.id)
-		if tt.want == "" {
-			if err != nil {
-				t.Errorf("ValidatePartnerID(%q) = %v, want ok", tt.id, err)
-			}
-			continue
-		}
-		var e *Error
-		if !errors.As(err, &e) || e.Kind != KindInvalidInput || e.UserMessage() != tt.want {
-			t.Errorf("ValidatePartnerID(%q) = %v, want invalid input %q", tt.id, err, tt.want)
-		}
+		wantInvalid(t, fmt.Sprintf("ValidatePartnerID(%q)", tt.id), ValidatePartnerID(tt.id), tt.want)
+	}
+}
+
+// wantInvalid checks err: nil when want is "", else KindInvalidInput saying exactly want.
+func wantInvalid(t *testing.T, call string, err error, want string) {
+	t.Helper()
+	var e *Error
+	switch {
+	case want == "" && err != nil:
+		t.Errorf("%s = %v, want ok", call, err)
+	case want != "" && (!errors.As(err, &e) || e.Kind != KindInvalidInput || e.UserMessage() != want):
+		t.Errorf("%s = %v, want invalid input %q", call, err, want)
 	}
 }
 
@@ -112,16 +115,7 @@ func TestValidateAuthHeader(t *testing.T) {
 	}
 	for _, tt := range tests {
 		err := ValidateAuthHeader(tt.h)
-		if tt.want == "" {
-			if err != nil {
-				t.Errorf("ValidateAuthHeader(%q) = %v, want ok", tt.h, err)
-			}
-			continue
-		}
-		var e *Error
-		if !errors.As(err, &e) || e.Kind != KindInvalidInput || e.UserMessage() != tt.want {
-			t.Errorf("ValidateAuthHeader(%q) = %v, want invalid input %q", tt.h, err, tt.want)
-		}
+		wantInvalid(t, fmt.Sprintf("ValidateAuthHeader(%q)", tt.h), err, tt.want)
 		assertNoSecret(t, err)
 	}
 }
