@@ -12,6 +12,7 @@ import (
 	"plumebot/internal/console"
 	"plumebot/internal/plume"
 	"plumebot/internal/plumesim"
+	"plumebot/internal/secret"
 	"plumebot/internal/store"
 )
 
@@ -42,7 +43,7 @@ func demo(ctx context.Context, _ []string, stdin io.Reader, stdout, stderr io.Wr
 	}
 	defer st.Close()
 
-	creds := plume.Credentials{TokenURL: info.SSOURL, AuthHeader: plume.Secret(info.AuthHeader),
+	creds := plume.Credentials{TokenURL: info.SSOURL, AuthHeader: secret.String(info.AuthHeader),
 		PartnerID: info.PartnerID, APIBase: info.APIBase, ReportsBase: info.ReportsBase}
 	con := console.New(stdout)
 	b, err := bot.New(bot.Config{

@@ -14,6 +14,7 @@ import (
 	"plumebot/internal/bot"
 	"plumebot/internal/plume"
 	"plumebot/internal/plumesim"
+	"plumebot/internal/secret"
 	"plumebot/internal/store"
 )
 
@@ -53,7 +54,7 @@ func newWorld() (*world, error) {
 	w := &world{
 		sim:  sim,
 		info: info,
-		creds: plume.Credentials{TokenURL: info.SSOURL, AuthHeader: plume.Secret(info.AuthHeader),
+		creds: plume.Credentials{TokenURL: info.SSOURL, AuthHeader: secret.String(info.AuthHeader),
 			PartnerID: info.PartnerID, APIBase: info.APIBase, ReportsBase: info.ReportsBase},
 		vars:      newVariants(loc.CustomerID, loc.LocationID),
 		plumeHTTP: &http.Client{Transport: plume.StripedTransport(sim.Client().Transport.(*http.Transport), 4)},

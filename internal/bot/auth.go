@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"plumebot/internal/plume"
+	"plumebot/internal/secret"
 )
 
 // /auth conversation steps.
@@ -129,11 +129,12 @@ func (b *Bot) authInput(ctx context.Context, r *request, isSkip bool) (handled b
 			return true, b.reask(ctx, r, st, "The Authorization header cannot be skipped.")
 		}
 		deleted := b.deleteSecretMessage(ctx, r)
-		if reason := checkAuthHeader(text); reason != "" {
+		if err := plume.ValidateAuthHeader(text); err != nil {
+			reason := invalidText(err)
 			if !deleted {
 				reason += "\n❗ I could not delete your message: please delete it yourself."
 			}
-			return true, b.reask(ctx, r, st, "⚠️ "+reason)
+			return true, b.reask(ctx, r, st, reason)
 		}
 		st.Header, st.Step = text, stepPartner
 		if !deleted {
@@ -145,8 +146,8 @@ func (b *Bot) authInput(ctx context.Context, r *request, isSkip bool) (handled b
 		if isSkip {
 			return true, b.reask(ctx, r, st, "The partner ID cannot be skipped.")
 		}
-		if reason := checkPartnerID(text); reason != "" {
-			return true, b.reask(ctx, r, st, "⚠️ "+reason)
+		if err := plume.ValidatePartnerID(text); err != nil {
+			return true, b.reask(ctx, r, st, invalidText(err))
 		}
 		st.PartnerID, st.Step = text, stepAPI
 	case stepAPI:
@@ -211,31 +212,6 @@ func (b *Bot) prompt(step string) string {
 	return ""
 }
 
-// checkAuthHeader returns why h is not "Basic base64(id:secret)", or "". The reason never
-// contains the input.
-func checkAuthHeader(h string) string {
-	scheme, token, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Basic") {
-		return "The header must start with <code>Basic </code> followed by base64 of <code>clientId:clientSecret</code>."
-	}
-	token = strings.TrimSpace(token)
-	var raw []byte
-	var err error
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding} {
-		if raw, err = enc.DecodeString(token); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		return "The part after <code>Basic </code> is not valid base64."
-	}
-	id, secret, ok := strings.Cut(string(raw), ":")
-	if !ok || id == "" || secret == "" {
-		return "The header does not decode to <code>clientId:clientSecret</code>."
-	}
-	return ""
-}
-
 // looksLikeHeader reports whether text is probably an Authorization header ("Basic …").
 func looksLikeHeader(text string) bool {
 	scheme, rest, ok := strings.Cut(strings.TrimSpace(text), " ")
@@ -250,19 +226,6 @@ func (b *Bot) wrongPlaceForHeader(ctx context.Context, r *request) string {
 		msg = "🔒 That looks like an Authorization header. ❗ I could not delete it: please delete it yourself."
 	}
 	return msg + " It belongs in step 2 of /auth."
-}
-
-// checkPartnerID returns why p is not a plausible partner ID, or "".
-func checkPartnerID(p string) string {
-	if len(p) < 20 || len(p) > 64 {
-		return "The partner ID must be 20 to 64 letters and digits."
-	}
-	for _, c := range p {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return "The partner ID may contain only letters and digits."
-		}
-	}
-	return ""
 }
 
 func (b *Bot) cmdAuth(ctx context.Context, r *request, args []string) error {
@@ -302,7 +265,7 @@ func (b *Bot) cmdSkip(ctx context.Context, r *request, args []string) error {
 func (b *Bot) finishAuth(ctx context.Context, r *request, st *authState, apiBase string) error {
 	creds := plume.Credentials{
 		TokenURL:    st.TokenURL,
-		AuthHeader:  plume.Secret(st.Header),
+		AuthHeader:  secret.String(st.Header),
 		PartnerID:   st.PartnerID,
 		APIBase:     apiBase,
 		ReportsBase: plume.DefaultReportsBase(apiBase),
@@ -320,7 +283,7 @@ func (b *Bot) finishAuth(ctx context.Context, r *request, st *authState, apiBase
 		r.outcome = "error:auth"
 		var pe *plume.Error
 		if errors.As(err, &pe) {
-			r.outcome = "error:" + kindName(pe.Kind)
+			r.outcome = "error:" + pe.Kind.String()
 		} else {
 			b.log.Warn("credential test failed", "user", r.u.UserID, "err", err)
 		}

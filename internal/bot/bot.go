@@ -256,8 +256,8 @@ func (b *Bot) finish(ctx context.Context, r *request, err error) {
 		r.outcome = "usage"
 		b.replyText(ctx, r, string(ue))
 	case errors.As(err, &pe):
-		r.outcome = "error:" + kindName(pe.Kind)
-		b.replyText(ctx, r, renderError(err))
+		r.outcome = "error:" + pe.Kind.String()
+		b.replyText(ctx, r, renderError(err)+chatAdvice(err))
 	default:
 		r.outcome = "error:internal"
 		b.log.Error("handler failed", "user", r.u.UserID, "chat", r.u.ChatID, "command", r.command, "err", err)
@@ -283,25 +283,13 @@ func (e usageError) Error() string { return string(e) }
 
 const msgSomethingWrong = "⚠️ Something went wrong on my side. Please try again."
 
-var kindNames = map[plume.Kind]string{
-	plume.KindUnknown:         "unknown",
-	plume.KindInvalidInput:    "invalid_input",
-	plume.KindUnauthorized:    "unauthorized",
-	plume.KindForbidden:       "forbidden",
-	plume.KindRateLimited:     "rate_limited",
-	plume.KindNotFound:        "not_found",
-	plume.KindTimeout:         "timeout",
-	plume.KindNetwork:         "network",
-	plume.KindUpstream:        "upstream",
-	plume.KindInvalidResponse: "invalid_response",
-	plume.KindTokenFailed:     "token_failed",
-}
-
-func kindName(k plume.Kind) string {
-	if s, ok := kindNames[k]; ok {
-		return s
+// chatAdvice is what an agent can do in this chat about a Plume error, as a line to append
+// to its text; plume's own texts name no chat command.
+func chatAdvice(err error) string {
+	if errors.Is(err, plume.ErrUnauthorized) {
+		return "\nSend /auth to sign in again."
 	}
-	return "unknown"
+	return ""
 }
 
 // isNotFound reports a missing store record.

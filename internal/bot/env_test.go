@@ -11,6 +11,7 @@ import (
 
 	"plumebot/internal/plume"
 	"plumebot/internal/plumesim"
+	"plumebot/internal/secret"
 	"plumebot/internal/store"
 )
 
@@ -121,7 +122,7 @@ func newEnv(t testing.TB, o envOpt) *env {
 		Now:    e.clock.Now,
 	}
 	if !o.noOperator {
-		cfg.Operator = &plume.Credentials{TokenURL: info.SSOURL, AuthHeader: plume.Secret(info.AuthHeader),
+		cfg.Operator = &plume.Credentials{TokenURL: info.SSOURL, AuthHeader: secret.String(info.AuthHeader),
 			PartnerID: info.PartnerID, APIBase: info.APIBase, ReportsBase: info.ReportsBase}
 	}
 	if o.cfg != nil {

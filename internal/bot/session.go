@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"plumebot/internal/plume"
+	"plumebot/internal/secret"
 )
 
 // Record kinds in the store.
@@ -14,7 +15,7 @@ const (
 	kindSettings = "settings" // the user's last location
 )
 
-// storedCreds is the at-rest form of plume.Credentials: plume.Secret redacts itself when
+// storedCreds is the at-rest form of plume.Credentials: secret.String redacts itself when
 // marshalled, so the header needs a plain field here (the store seals the record).
 type storedCreds struct {
 	TokenURL    string `json:"token_url"`
@@ -30,7 +31,7 @@ func toStored(c plume.Credentials) storedCreds {
 }
 
 func (s storedCreds) creds() plume.Credentials {
-	return plume.Credentials{TokenURL: s.TokenURL, AuthHeader: plume.Secret(s.AuthHeader), PartnerID: s.PartnerID,
+	return plume.Credentials{TokenURL: s.TokenURL, AuthHeader: secret.String(s.AuthHeader), PartnerID: s.PartnerID,
 		APIBase: s.APIBase, ReportsBase: s.ReportsBase}
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"plumebot/internal/plume"
+	"plumebot/internal/secret"
 	"plumebot/internal/telegram"
 )
 
@@ -29,7 +30,7 @@ const (
 
 // Config is the whole validated configuration.
 type Config struct {
-	BotToken       plume.Secret
+	BotToken       secret.String
 	TelegramAPIURL string
 
 	AllowedUsers  []int64
@@ -38,13 +39,13 @@ type Config struct {
 	AllowEveryone bool
 
 	DataDir       string
-	RedisURL      plume.Secret // may carry a password
-	SecretKey     plume.Secret // raw PLUMEBOT_SECRET_KEY value (base64), if set
+	RedisURL      secret.String // may carry a password
+	SecretKey     secret.String // raw PLUMEBOT_SECRET_KEY value (base64), if set
 	SecretKeyFile string
-	PreviousKey   plume.Secret // PLUMEBOT_SECRET_KEY_PREVIOUS: still opens records sealed before a rotation
+	PreviousKey   secret.String // PLUMEBOT_SECRET_KEY_PREVIOUS: still opens records sealed before a rotation
 
 	WebhookURL    string
-	WebhookSecret plume.Secret
+	WebhookSecret secret.String
 	ListenAddr    string
 
 	LogLevel  slog.Level
@@ -85,12 +86,12 @@ func Load(getenv func(string) string, mode Mode) (*Config, error) {
 		Admins:         l.ids("PLUMEBOT_ADMINS"),
 		AllowEveryone:  l.boolean("PLUMEBOT_ALLOW_EVERYONE"),
 		DataDir:        l.str("PLUMEBOT_DATA_DIR", defaultDataDir()),
-		RedisURL:       plume.Secret(l.str("PLUMEBOT_REDIS_URL", "")),
-		SecretKey:      plume.Secret(l.str("PLUMEBOT_SECRET_KEY", "")),
+		RedisURL:       secret.String(l.str("PLUMEBOT_REDIS_URL", "")),
+		SecretKey:      secret.String(l.str("PLUMEBOT_SECRET_KEY", "")),
 		SecretKeyFile:  l.str("PLUMEBOT_SECRET_KEY_FILE", ""),
-		PreviousKey:    plume.Secret(l.str("PLUMEBOT_SECRET_KEY_PREVIOUS", "")),
+		PreviousKey:    secret.String(l.str("PLUMEBOT_SECRET_KEY_PREVIOUS", "")),
 		WebhookURL:     l.str("PLUMEBOT_WEBHOOK_URL", ""),
-		WebhookSecret:  plume.Secret(l.str("PLUMEBOT_WEBHOOK_SECRET", "")),
+		WebhookSecret:  secret.String(l.str("PLUMEBOT_WEBHOOK_SECRET", "")),
 		ListenAddr:     l.str("PLUMEBOT_LISTEN_ADDR", ""),
 		LogFormat:      l.str("PLUMEBOT_LOG_FORMAT", "text"),
 		APIBase:        l.str("PLUME_API_BASE", plume.DefaultAPIBase),
@@ -133,8 +134,15 @@ func Load(getenv func(string) string, mode Mode) (*Config, error) {
 		if c.SSOURL == "" {
 			l.fail(bad("PLUME_SSO_URL", "operator credentials need the SSO token URL Plume gave you"))
 		}
-		if header != "" && !strings.HasPrefix(header.Reveal(), "Basic ") {
-			l.fail(bad("PLUME_AUTH_HEADER", "must look like \"Basic <base64 of clientId:clientSecret>\""))
+		if header != "" {
+			if err := plume.ValidateAuthHeader(header.Reveal()); err != nil {
+				l.fail(bad("PLUME_AUTH_HEADER", "%s (Plume gives it as \"Basic <base64 of clientId:clientSecret>\")", safeMsg(err)))
+			}
+		}
+		if partner != "" {
+			if err := plume.ValidatePartnerID(partner); err != nil {
+				l.fail(bad("PLUME_PARTNER_ID", "%s", safeMsg(err)))
+			}
 		}
 		c.Operator = &plume.Credentials{TokenURL: c.SSOURL, AuthHeader: header, PartnerID: partner,
 			APIBase: c.APIBase, ReportsBase: c.ReportsBase}
@@ -194,7 +202,7 @@ func (l *loader) str(name, def string) string {
 }
 
 // secret reads NAME or NAME_FILE (file contents trimmed); never both.
-func (l *loader) secret(name string) plume.Secret {
+func (l *loader) secret(name string) secret.String {
 	v, file := strings.TrimSpace(l.getenv(name)), strings.TrimSpace(l.getenv(name+"_FILE"))
 	switch {
 	case v != "" && file != "":
@@ -205,9 +213,9 @@ func (l *loader) secret(name string) plume.Secret {
 			l.fail(bad(name+"_FILE", "cannot read %s: %v", file, errors.Unwrap(err)))
 			return ""
 		}
-		return plume.Secret(strings.TrimSpace(string(b)))
+		return secret.String(strings.TrimSpace(string(b)))
 	}
-	return plume.Secret(v)
+	return secret.String(v)
 }
 
 func (l *loader) ids(name string) []int64 {
@@ -284,5 +292,5 @@ func safeMsg(err error) string {
 	if errors.As(err, &pe) {
 		return pe.UserMessage()
 	}
-	return "invalid URL"
+	return "invalid value"
 }

@@ -1,7 +1,11 @@
 package config
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,6 +60,9 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"webhook bad secret", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUMEBOT_WEBHOOK_URL": "https://bot.example/hook", "PLUMEBOT_WEBHOOK_SECRET": "has space", "PLUMEBOT_LISTEN_ADDR": ":8080"}, ModeServe, "PLUMEBOT_WEBHOOK_SECRET"},
 		{"check without creds", map[string]string{}, ModeCheck, "PLUME_AUTH_HEADER"},
 		{"header without partner", map[string]string{"PLUME_AUTH_HEADER": "Basic eDp5", "PLUME_SSO_URL": "https://external.sso.plume.com/oauth2/x/v1/token"}, ModeCheck, "PLUME_PARTNER_ID"},
+		// The one rule /auth applies too: before, config took any 1-64 letters and digits.
+		{"short partner", map[string]string{"PLUME_AUTH_HEADER": "Basic eDp5", "PLUME_PARTNER_ID": "abc123", "PLUME_SSO_URL": "https://external.sso.plume.com/oauth2/x/v1/token"}, ModeCheck, "PLUME_PARTNER_ID"},
+		{"header not base64", map[string]string{"PLUME_AUTH_HEADER": "Basic not-base64!", "PLUME_PARTNER_ID": "65f06dae3fca80000ad38331", "PLUME_SSO_URL": "https://external.sso.plume.com/oauth2/x/v1/token"}, ModeCheck, "PLUME_AUTH_HEADER"},
 		{"bad timeout", map[string]string{"PLUME_TIMEOUT": "-1"}, ModeDemo, "PLUME_TIMEOUT"},
 		{"bad log level", map[string]string{"PLUMEBOT_LOG_LEVEL": "loud"}, ModeDemo, "PLUMEBOT_LOG_LEVEL"},
 		{"bad redis", map[string]string{"PLUMEBOT_REDIS_URL": "http://localhost"}, ModeDemo, "PLUMEBOT_REDIS_URL"},
@@ -128,5 +135,49 @@ func TestIDsAndHosts(t *testing.T) {
 	}
 	if c.ReportsBase != "https://127.0.0.1:8443/reports" {
 		t.Errorf("ReportsBase = %q", c.ReportsBase)
+	}
+}
+
+// TestConfigNeverPrintsSecrets: every secret the environment gives is held as a secret.String,
+// so printing, logging or marshalling the whole Config shows none of them.
+func TestConfigNeverPrintsSecrets(t *testing.T) {
+	t.Parallel()
+	secrets := map[string]string{
+		"TELEGRAM_BOT_TOKEN":           "123456:bot-token-value",
+		"PLUMEBOT_WEBHOOK_SECRET":      "webhook-secret-value",
+		"PLUMEBOT_REDIS_URL":           "redis://:redis-password-value@127.0.0.1:6379/0",
+		"PLUMEBOT_SECRET_KEY":          "c2VhbGluZy1rZXktdmFsdWUtMzItYnl0ZXMtbG9uZyE=",
+		"PLUMEBOT_SECRET_KEY_PREVIOUS": "cHJldmlvdXMta2V5LXZhbHVlLTMyLWJ5dGVzLWxvbmc=",
+		"PLUME_AUTH_HEADER":            "Basic c2VjcmV0LWlkOnNlY3JldC12YWx1ZQ==",
+	}
+	vars := map[string]string{
+		"PLUMEBOT_WEBHOOK_URL": "https://bot.example/hook", "PLUMEBOT_LISTEN_ADDR": ":8080",
+		"PLUME_PARTNER_ID": "65f06dae3fca80000ad38331",
+		"PLUME_SSO_URL":    "https://external.sso.plume.com/oauth2/ausx/v1/token",
+	}
+	for k, v := range secrets {
+		vars[k] = v
+	}
+	c, err := Load(env(vars), ModeServe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", "config", c, "operator", c.Operator)
+	outs := []string{fmt.Sprintf("%v", *c), fmt.Sprintf("%+v", *c), fmt.Sprintf("%#v", *c),
+		fmt.Sprintf("%+v", *c.Operator), string(j), logs.String()}
+	for name, v := range secrets {
+		for _, o := range outs {
+			if strings.Contains(o, v) {
+				t.Errorf("%s shown: %s", name, o)
+			}
+		}
+	}
+	if c.BotToken.Reveal() != secrets["TELEGRAM_BOT_TOKEN"] || c.WebhookSecret.Reveal() != secrets["PLUMEBOT_WEBHOOK_SECRET"] {
+		t.Error("secrets not loaded")
 	}
 }

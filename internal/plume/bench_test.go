@@ -41,3 +41,37 @@ func TestReadBody_productionCap(t *testing.T) {
 		}
 	}
 }
+
+// heldTokenClient is a client that already holds a valid token.
+func heldTokenClient(b *testing.B) *Client {
+	f := newBenchFixture(b)
+	if err := f.client.Token(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	return f.client
+}
+
+// BenchmarkToken is the path every API call takes first: a valid token is already held.
+func BenchmarkToken(b *testing.B) {
+	c, ctx := heldTokenClient(b), context.Background()
+	for b.Loop() {
+		if err := c.Token(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTokenParallel is the same path under concurrency (one Client shared by every user
+// of the same credentials).
+func BenchmarkTokenParallel(b *testing.B) {
+	c, ctx := heldTokenClient(b), context.Background()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := c.Token(ctx); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"plumebot/internal/secret"
 )
 
 const (
@@ -53,7 +55,7 @@ type Client struct {
 	log      *slog.Logger
 	api      *url.URL
 	reports  *url.URL
-	tok      tokenState
+	tok      tokenCache
 	maxBody  int64 // response body cap; maxBodyBytes except in tests
 }
 
@@ -86,12 +88,11 @@ func NewClient(creds Credentials, opts Options) (*Client, error) {
 			return nil, e
 		}
 	}
-	if err := validatePartnerID(creds.PartnerID); err != nil {
+	if err := ValidatePartnerID(creds.PartnerID); err != nil {
 		return nil, err
 	}
-	h := creds.AuthHeader.Reveal()
-	if strings.TrimSpace(h) == "" || strings.ContainsAny(h, "\r\n") {
-		return nil, invalidInput("The Authorization header is empty or spans several lines.")
+	if err := ValidateAuthHeader(creds.AuthHeader.Reveal()); err != nil {
+		return nil, err
 	}
 	api, _ := url.Parse(creds.APIBase)
 	reports, _ := url.Parse(creds.ReportsBase)
@@ -122,12 +123,8 @@ func NewClient(creds Credentials, opts Options) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.Default()
 	}
-	c.tok.src = c.newReuseSource()
 	return c, nil
 }
-
-// Credentials returns the (normalised) credentials the client uses.
-func (c *Client) Credentials() Credentials { return c.creds }
 
 // request describes one logical API call.
 type request struct {
@@ -161,7 +158,7 @@ func (r *request) url(c *Client) string {
 func (c *Client) do(ctx context.Context, r *request) ([]byte, int, error) {
 	retried401 := false
 	for {
-		tok, src, err := c.token(ctx)
+		tok, err := c.token(ctx)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -170,11 +167,28 @@ func (c *Client) do(ctx context.Context, r *request) ([]byte, int, error) {
 		if errors.As(err, &e) && e.Kind == KindUnauthorized && !retried401 {
 			// The token may have been revoked or expired early: drop it, get one new one, retry once.
 			retried401 = true
-			c.dropToken(src)
+			c.dropToken(tok)
 			continue
 		}
 		return body, status, err
 	}
+}
+
+// get performs r (a read, whatever its method) and decodes the 2xx body with decode. Every
+// endpoint goes through it: the error of the request as is, a body decode refuses as
+// KindInvalidResponse naming the endpoint.
+func get[T any](ctx context.Context, c *Client, r *request, decode func([]byte) (T, error)) (T, error) {
+	body, status, err := c.do(ctx, r)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	v, err := decode(body)
+	if err != nil {
+		var zero T
+		return zero, invalidResponse(r.endpoint, status, err)
+	}
+	return v, nil
 }
 
 // send performs r, retrying safe reads on 502/503/504 and network errors with jittered
@@ -269,8 +283,8 @@ func (c *Client) attempt(ctx context.Context, r *request, u, auth string) ([]byt
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := responseError(r.endpoint, resp, data, c.now())
 		// Plume may echo what it was sent; the token never goes further than this function.
-		e.Detail = strings.ReplaceAll(e.Detail, strings.TrimPrefix(auth, "Bearer "), redacted)
-		c.log.Debug("plume error response", "endpoint", r.endpoint, "status", resp.StatusCode, "kind", int(e.Kind))
+		e.Detail = strings.ReplaceAll(e.Detail, strings.TrimPrefix(auth, "Bearer "), secret.Redacted)
+		c.log.Debug("plume error response", "endpoint", r.endpoint, "status", resp.StatusCode, "kind", e.Kind)
 		return nil, resp.StatusCode, e
 	}
 	return data, resp.StatusCode, nil

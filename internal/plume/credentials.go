@@ -3,27 +3,14 @@ package plume
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"log/slog"
+
+	"plumebot/internal/secret"
 )
-
-// Secret holds a value that must never be printed: the Authorization header, a token.
-// String, GoString and LogValue redact it; Reveal is the one way to read it.
-type Secret string
-
-const redacted = "[REDACTED]"
-
-func (s Secret) String() string               { return redacted }
-func (s Secret) GoString() string             { return redacted }
-func (s Secret) LogValue() slog.Value         { return slog.StringValue(redacted) }
-func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
-
-// Reveal returns the secret's value, for the one place that must send it.
-func (s Secret) Reveal() string { return string(s) }
 
 // Credentials are what Plume hands an ISP for its partner API.
 type Credentials struct {
-	TokenURL    string // https://external.sso.plume.com/oauth2/{authServerId}/v1/token
-	AuthHeader  Secret // "Basic base64(clientId:clientSecret)", sent exactly as given
+	TokenURL    string        // https://external.sso.plume.com/oauth2/{authServerId}/v1/token
+	AuthHeader  secret.String // "Basic base64(clientId:clientSecret)", sent exactly as given
 	PartnerID   string
 	APIBase     string // …/api
 	ReportsBase string // …/reports; empty: derived from APIBase

@@ -5,141 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"slices"
-	"strconv"
 	"strings"
-	"time"
-	"unicode/utf8"
 )
 
-// Plume's payloads are only partly documented, so decoding is lenient where real data varies:
-// null or missing fields become zero values, timestamps may be "", null, RFC 3339 or epoch
-// milliseconds, numbers may arrive as strings and the other way round, and a field of an
-// unexpected type is dropped rather than failing the whole response. Malformed JSON still fails.
-
-// lenient ignores type mismatches (the field keeps its zero value) but not syntax errors.
-func lenient(err error) error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return nil
-	}
-	return err
-}
-
-func decodeJSON(data []byte, v any) error { return lenient(json.Unmarshal(data, v)) }
-
-func isNull(b []byte) bool { return len(b) == 0 || string(b) == "null" }
-
-// jsonString returns the string a JSON string literal holds, and whether b is one.
-func jsonString(b []byte) (string, bool) {
-	if len(b) < 2 || b[0] != '"' {
-		return "", false
-	}
-	if bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b) && bytes.IndexByte(b[1:len(b)-1], '"') < 0 && b[len(b)-1] == '"' {
-		return string(b[1 : len(b)-1]), true // no escapes: the common case, without reflection
-	}
-	var s string
-	if json.Unmarshal(b, &s) != nil {
-		return "", false
-	}
-	return s, true
-}
-
-// flexTime accepts "", null, RFC 3339 with or without fractions, and epoch milliseconds (as a
-// number or a digit string). Anything else is the zero time.
-type flexTime struct{ time.Time }
-
-func (t *flexTime) UnmarshalJSON(b []byte) error {
-	t.Time = time.Time{}
-	b = bytes.TrimSpace(b)
-	if isNull(b) {
-		return nil
-	}
-	if s, ok := jsonString(b); ok {
-		t.Time = parseTime(strings.TrimSpace(s))
-		return nil
-	}
-	if f, err := strconv.ParseFloat(string(b), 64); err == nil {
-		t.Time = epochMillis(f)
-	}
-	return nil
-}
-
-func parseTime(s string) time.Time {
-	if s == "" {
-		return time.Time{}
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		return epochMillis(f)
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC()
-		}
-	}
-	return time.Time{}
-}
-
-// epochMillis converts milliseconds since 1970; out-of-range values (beyond year ~33658) are zero.
-func epochMillis(f float64) time.Time {
-	if math.IsNaN(f) || f <= 0 || f > 1e15 {
-		return time.Time{}
-	}
-	return time.UnixMilli(int64(f)).UTC()
-}
-
-// flexString accepts a string, a number (kept as written), a bool, or null.
-type flexString string
-
-func (s *flexString) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	*s = ""
-	switch {
-	case isNull(b):
-	case b[0] == '"':
-		v, _ := jsonString(b)
-		*s = flexString(v)
-	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9') || string(b) == "true" || string(b) == "false":
-		*s = flexString(b)
-	}
-	return nil
-}
-
-// flexFloat accepts a number or a numeric string; OK is false for null, missing or garbage.
-type flexFloat struct {
-	V  float64
-	OK bool
-}
-
-func (f *flexFloat) UnmarshalJSON(b []byte) error {
-	*f = flexFloat{}
-	b = bytes.TrimSpace(b)
-	if isNull(b) {
-		return nil
-	}
-	s := string(b)
-	if v, ok := jsonString(b); ok {
-		s = strings.TrimSpace(v)
-	}
-	if v, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(v) && !math.IsInf(v, 0) {
-		*f = flexFloat{V: v, OK: true}
-	}
-	return nil
-}
-
-// flexInt accepts an integer, a float (truncated) or a numeric string.
-type flexInt int
-
-func (i *flexInt) UnmarshalJSON(b []byte) error {
-	var f flexFloat
-	_ = f.UnmarshalJSON(b)
-	*i = 0
-	if f.OK && math.Abs(f.V) < math.MaxInt32 {
-		*i = flexInt(f.V)
-	}
-	return nil
-}
+// Model decoding: each model's lenient UnmarshalJSON (lenient.go has the scalar types they
+// use) and the list shapes Plume may send. AppQoE, whose shape is unpublished, is in qoe.go.
 
 // UnmarshalJSON decodes a Location leniently.
 func (l *Location) UnmarshalJSON(b []byte) error {
@@ -283,21 +153,6 @@ func (w *deviceWire) device() Device {
 	return d
 }
 
-// UnmarshalJSON decodes the backhaul config. The wpaKey has no field anywhere, so the key is
-// skipped by the decoder and never held in memory beyond the response buffer.
-func (bh *Backhaul) UnmarshalJSON(b []byte) error {
-	type plain Backhaul
-	w := struct {
-		*plain
-		UpdatedAt flexTime `json:"updatedAt"`
-	}{plain: (*plain)(bh)}
-	if err := decodeJSON(b, &w); err != nil {
-		return err
-	}
-	bh.UpdatedAt = w.UpdatedAt.Time
-	return nil
-}
-
 // UnmarshalJSON decodes a node lookup; IDs may arrive as numbers.
 func (n *NodeLookup) UnmarshalJSON(b []byte) error {
 	var w struct {
@@ -334,13 +189,17 @@ func (m *CustomerMatch) UnmarshalJSON(b []byte) error {
 // errShape reports a body whose JSON is valid but not any shape we know.
 var errShape = errors.New("unexpected JSON shape")
 
-// decodeObject decodes a single JSON object into v.
-func decodeObject(data []byte, v any) error {
+// decodeObject decodes a body that must be a single JSON object.
+func decodeObject[T any](data []byte) (*T, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 || data[0] != '{' {
-		return errShape
+		return nil, errShape
 	}
-	return decodeJSON(data, v)
+	v := new(T)
+	if err := decodeJSON(data, v); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // decodeList decodes a list that Plume may send bare ([…]), wrapped ({"nodes":[…]}) or
@@ -433,147 +292,6 @@ func decodeWiFiNetworks(data []byte) ([]WiFiNetwork, error) {
 
 func decodeSearch(data []byte) ([]CustomerMatch, error) {
 	return decodeList[CustomerMatch](data, "customers", "data", "results")
-}
-
-// qoeWire is one traffic-class object in any of the accepted spellings.
-type qoeWire struct {
-	Name      flexString      `json:"name"`
-	Class     flexString      `json:"trafficClass"`
-	ClassName flexString      `json:"trafficClassName"`
-	QoEScore  flexFloat       `json:"qoeScore"`
-	Score     flexFloat       `json:"score"`
-	QoE       flexFloat       `json:"qoe"`
-	Devices   json.RawMessage `json:"devices"`
-}
-
-func (w qoeWire) class(fallbackName string) (QoEClass, bool) {
-	c := QoEClass{Name: string(w.Name)}
-	for _, n := range []flexString{w.Class, w.ClassName, flexString(fallbackName)} {
-		if c.Name == "" {
-			c.Name = string(n)
-		}
-	}
-	for _, s := range []flexFloat{w.QoEScore, w.Score, w.QoE} {
-		if s.OK {
-			c.Score, c.HasScore = s.V, true
-			break
-		}
-	}
-	d := bytes.TrimSpace(w.Devices)
-	switch {
-	case len(d) > 0 && d[0] == '[':
-		var items []json.RawMessage
-		if json.Unmarshal(d, &items) == nil {
-			c.Devices = len(items)
-		}
-	case len(d) > 0:
-		var n flexInt
-		_ = n.UnmarshalJSON(d)
-		c.Devices = int(n)
-	}
-	// A class needs a name; in a keyed object (name from the key) it also needs a metric, or
-	// any object would look like QoE data.
-	return c, c.Name != "" && (fallbackName == "" || c.HasScore || len(w.Devices) > 0)
-}
-
-// decodeAppQoE maps the plausible shapes of the unpublished AppQoE body; anything else is
-// Recognized=false without an error, so callers can say "unavailable" instead of guessing.
-func decodeAppQoE(data []byte) (*AppQoE, error) {
-	raw := bytes.TrimSpace(data)
-	if !json.Valid(raw) {
-		return nil, errors.New("invalid JSON")
-	}
-	q := &AppQoE{}
-	defer func() {
-		if len(q.Classes) == 0 {
-			q.Classes = nil
-		}
-	}()
-	for depth := 0; depth < 3 && len(raw) > 0; depth++ {
-		switch raw[0] {
-		case '[':
-			q.Classes = qoeArray(raw)
-			q.Recognized = len(q.Classes) > 0
-			return q, nil
-		case '{':
-			var m map[string]json.RawMessage
-			if json.Unmarshal(raw, &m) != nil {
-				return q, nil
-			}
-			if v, ok := m["trafficClasses"]; ok {
-				raw = bytes.TrimSpace(v)
-				continue
-			}
-			if v, ok := m["data"]; ok {
-				raw = bytes.TrimSpace(v)
-				continue
-			}
-			q.Classes = qoeKeyed(m)
-			q.Recognized = len(q.Classes) > 0
-			return q, nil
-		default:
-			return q, nil
-		}
-	}
-	return q, nil
-}
-
-func qoeArray(raw []byte) []QoEClass {
-	var items []json.RawMessage
-	if json.Unmarshal(raw, &items) != nil {
-		return nil
-	}
-	var out []QoEClass
-	for _, it := range items {
-		it = bytes.TrimSpace(it)
-		if len(it) == 0 || it[0] != '{' {
-			return nil
-		}
-		var w qoeWire
-		if decodeJSON(it, &w) != nil {
-			return nil
-		}
-		if c, ok := w.class(""); ok {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// qoeKeyed decodes {"gaming":{"qoeScore":4.2}} or {"gaming":4.2}; every value must fit.
-func qoeKeyed(m map[string]json.RawMessage) []QoEClass {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	out := make([]QoEClass, 0, len(names))
-	for _, k := range names {
-		v := bytes.TrimSpace(m[k])
-		if len(v) == 0 || k == "" {
-			return nil
-		}
-		switch {
-		case v[0] == '{':
-			var w qoeWire
-			if decodeJSON(v, &w) != nil {
-				return nil
-			}
-			c, ok := w.class(k)
-			if !ok {
-				return nil
-			}
-			out = append(out, c)
-		default:
-			var f flexFloat
-			_ = f.UnmarshalJSON(v)
-			if !f.OK {
-				return nil
-			}
-			out = append(out, QoEClass{Name: k, Score: f.V, HasScore: true})
-		}
-	}
-	return out
 }
 
 type wanPointWire struct {

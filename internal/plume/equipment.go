@@ -12,7 +12,7 @@ func (c *Client) Nodes(ctx context.Context, customerID, locationID string) ([]No
 	if err != nil {
 		return nil, err
 	}
-	return getList(ctx, c, r, decodeNodes)
+	return get(ctx, c, r, decodeNodes)
 }
 
 // Devices returns the location's client devices: GET …/devices.
@@ -21,7 +21,7 @@ func (c *Client) Devices(ctx context.Context, customerID, locationID string) ([]
 	if err != nil {
 		return nil, err
 	}
-	return getList(ctx, c, r, decodeDevices)
+	return get(ctx, c, r, decodeDevices)
 }
 
 // AppQoE returns app quality of experience by traffic class:
@@ -38,13 +38,5 @@ func (c *Client) AppQoE(ctx context.Context, customerID, locationID string, peri
 	}
 	r.method = http.MethodPost
 	r.form = url.Values{"timePeriod": {string(period)}}
-	body, status, err := c.do(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	q, err := decodeAppQoE(body)
-	if err != nil {
-		return nil, invalidResponse(r.endpoint, status, err)
-	}
-	return q, nil
+	return get(ctx, c, r, decodeAppQoE)
 }

@@ -24,6 +24,29 @@ const (
 	KindTokenFailed          // the SSO token request failed (see TokenCause)
 )
 
+// kindNames are the kinds' names: stable, lower-case words, used as metrics labels and in logs.
+var kindNames = [...]string{
+	KindUnknown:         "unknown",
+	KindInvalidInput:    "invalid_input",
+	KindUnauthorized:    "unauthorized",
+	KindForbidden:       "forbidden",
+	KindRateLimited:     "rate_limited",
+	KindNotFound:        "not_found",
+	KindTimeout:         "timeout",
+	KindNetwork:         "network",
+	KindUpstream:        "upstream",
+	KindInvalidResponse: "invalid_response",
+	KindTokenFailed:     "token_failed",
+}
+
+// String names the kind ("not_found", "rate_limited"…); a kind outside the list is "unknown".
+func (k Kind) String() string {
+	if k < 0 || int(k) >= len(kindNames) {
+		return kindNames[KindUnknown]
+	}
+	return kindNames[k]
+}
+
 // TokenCause explains a KindTokenFailed error.
 type TokenCause int
 
@@ -88,7 +111,9 @@ func (e *Error) Error() string {
 	return s
 }
 
-// UserMessage is the text an agent may read: what failed and what to do, with no secret.
+// UserMessage is the text a person may read: what failed and what to check, with no secret.
+// It names no command of any front end: callers add their own advice (the bot: which chat
+// command; check: which variable).
 func (e *Error) UserMessage() string {
 	switch e.Kind {
 	case KindInvalidInput:
@@ -97,7 +122,7 @@ func (e *Error) UserMessage() string {
 		}
 		return "invalid input"
 	case KindUnauthorized:
-		return "Plume refused the credentials (401). The token may be revoked; run /auth again."
+		return "Plume refused the credentials (401). The token may be revoked."
 	case KindForbidden:
 		return "Plume says these credentials may not access this customer or location (403): it may belong to another partner."
 	case KindRateLimited:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -74,13 +75,13 @@ func TestClient_errorKinds(t *testing.T) {
 			f := newFixture(t)
 			f.clock.Advance(tt.advance)
 			var calls atomic.Int32
-			f.mux.HandleFunc(locPath+"/serviceLevel", func(w http.ResponseWriter, r *http.Request) {
+			f.mux.HandleFunc(locPath, func(w http.ResponseWriter, r *http.Request) {
 				calls.Add(1)
 				tt.handler(w, f.clock.Now())
 			})
-			_, err := f.client.ServiceLevel(context.Background(), cid, lid)
+			_, err := f.client.Location(context.Background(), cid, lid)
 			e := wantKind(t, err, tt.kind)
-			if e.Endpoint != "serviceLevel" {
+			if e.Endpoint != "location" {
 				t.Errorf("endpoint = %q", e.Endpoint)
 			}
 			if tt.detail != "" && e.Detail != tt.detail {
@@ -233,28 +234,28 @@ func TestClient_rateLimit(t *testing.T) {
 	limits := NewHostLimits(0.01, 1) // one request, then one per 100 s
 	f := newFixture(t, func(o *Options) { o.Limits = limits })
 	var calls atomic.Int32
-	f.mux.HandleFunc("/api/checkIntegrationHealth", func(w http.ResponseWriter, r *http.Request) {
+	f.mux.HandleFunc(locPath, func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
-		w.WriteHeader(204)
+		fmt.Fprint(w, `{}`)
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := f.client.CheckIntegrationHealth(ctx); err != nil {
+	if err := locationErr(ctx, f.client); err != nil {
 		t.Fatal(err)
 	}
 	// The next slot is ~100 s away, past the deadline: fail fast, send nothing.
-	e := wantKind(t, f.client.CheckIntegrationHealth(ctx), KindRateLimited)
+	e := wantKind(t, locationErr(ctx, f.client), KindRateLimited)
 	if e.RetryAfter <= 0 {
 		t.Errorf("RetryAfter = %v, want the wait", e.RetryAfter)
 	}
 	// A second client sharing the limits is limited too (the WAF counts per IP).
 	f2 := newFixture(t, func(o *Options) { o.Limits = limits })
 	f2.client.api = f.client.api
-	wantKind(t, f2.client.CheckIntegrationHealth(ctx), KindRateLimited)
+	wantKind(t, locationErr(ctx, f2.client), KindRateLimited)
 	// Without a deadline the wait ends with the context.
 	cctx, ccancel := context.WithCancel(context.Background())
 	ccancel()
-	wantKind(t, f.client.CheckIntegrationHealth(cctx), KindTimeout)
+	wantKind(t, locationErr(cctx, f.client), KindTimeout)
 	if n := calls.Load(); n != 1 {
 		t.Errorf("calls = %d, want 1", n)
 	}
@@ -264,12 +265,12 @@ func TestClient_rateLimitWaits(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, func(o *Options) { o.Limits = NewHostLimits(100, 1) })
 	var calls atomic.Int32
-	f.mux.HandleFunc("/api/checkIntegrationHealth", func(w http.ResponseWriter, r *http.Request) {
+	f.mux.HandleFunc(locPath, func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
-		w.WriteHeader(204)
+		fmt.Fprint(w, `{}`)
 	})
 	for range 5 {
-		if err := f.client.CheckIntegrationHealth(context.Background()); err != nil {
+		if err := locationErr(context.Background(), f.client); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -287,4 +288,46 @@ func TestError_isAndMessages(t *testing.T) {
 	if !strings.Contains(err.Error(), "nodes (HTTP 404)") {
 		t.Errorf("Error() = %q", err)
 	}
+}
+
+// TestKind_String pins the names: they are metrics labels (plumebot_commands_total's
+// outcome "error:<kind>") that dashboards and alerts rely on.
+func TestKind_String(t *testing.T) {
+	t.Parallel()
+	want := map[Kind]string{
+		KindUnknown: "unknown", KindInvalidInput: "invalid_input", KindUnauthorized: "unauthorized",
+		KindForbidden: "forbidden", KindRateLimited: "rate_limited", KindNotFound: "not_found",
+		KindTimeout: "timeout", KindNetwork: "network", KindUpstream: "upstream",
+		KindInvalidResponse: "invalid_response", KindTokenFailed: "token_failed",
+		KindTokenFailed + 1: "unknown", -1: "unknown",
+	}
+	for k, name := range want {
+		if got := k.String(); got != name {
+			t.Errorf("Kind(%d).String() = %q, want %q", int(k), got, name)
+		}
+	}
+	if got := fmt.Sprint(KindRateLimited); got != "rate_limited" {
+		t.Errorf("fmt.Sprint(kind) = %q", got)
+	}
+}
+
+// TestUserMessage_namesNoChatCommand: plume serves the bot, check and the watcher alike, so its
+// texts must not send a reader to a chat command ("/auth"); the bot adds that advice.
+func TestUserMessage_namesNoChatCommand(t *testing.T) {
+	t.Parallel()
+	command := regexp.MustCompile(`(^|\s)/[a-z]`)
+	for k := KindUnknown; k <= KindTokenFailed; k++ {
+		for c := CauseNone; c <= CauseBadResponse; c++ {
+			e := &Error{Kind: k, Cause: c, Status: 500, RetryAfter: time.Minute}
+			if msg := e.UserMessage(); command.MatchString(msg) {
+				t.Errorf("%s/%d: %q names a chat command", k, c, msg)
+			}
+		}
+	}
+}
+
+// locationErr is one authenticated call, for tests about what surrounds every call.
+func locationErr(ctx context.Context, c *Client) error {
+	_, err := c.Location(ctx, cid, lid)
+	return err
 }

@@ -8,11 +8,11 @@ import (
 // Location returns one location's combined state and config:
 // GET /Customers/{customerId}/locations/{locationId}.
 func (c *Client) Location(ctx context.Context, customerID, locationID string) (*Location, error) {
-	var l Location
-	if err := c.getObject(ctx, "location", customerID, locationID, nil, &l); err != nil {
+	r, err := locationRequest("location", customerID, locationID)
+	if err != nil {
 		return nil, err
 	}
-	return &l, nil
+	return get(ctx, c, r, decodeObject[Location])
 }
 
 // Locations returns a customer's locations: GET /Customers/{customerId}/locations.
@@ -21,25 +21,7 @@ func (c *Client) Locations(ctx context.Context, customerID string) ([]Location, 
 		return nil, err
 	}
 	r := &request{endpoint: "locations", method: http.MethodGet, segments: []string{"Customers", customerID, "locations"}}
-	return getList(ctx, c, r, decodeLocations)
-}
-
-// ServiceLevel returns the ISP entitlement level: GET …/serviceLevel.
-func (c *Client) ServiceLevel(ctx context.Context, customerID, locationID string) (*ServiceLevel, error) {
-	var s ServiceLevel
-	if err := c.getObject(ctx, "serviceLevel", customerID, locationID, []string{"serviceLevel"}, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
-}
-
-// Backhaul returns the secure-backhaul configuration without its wpaKey: GET …/backhaul.
-func (c *Client) Backhaul(ctx context.Context, customerID, locationID string) (*Backhaul, error) {
-	var b Backhaul
-	if err := c.getObject(ctx, "backhaul", customerID, locationID, []string{"backhaul"}, &b); err != nil {
-		return nil, err
-	}
-	return &b, nil
+	return get(ctx, c, r, decodeLocations)
 }
 
 // WiFiNetworks returns the location's networks (SSIDs); PSKs are never decoded:
@@ -49,7 +31,7 @@ func (c *Client) WiFiNetworks(ctx context.Context, customerID, locationID string
 	if err != nil {
 		return nil, err
 	}
-	return getList(ctx, c, r, decodeWiFiNetworks)
+	return get(ctx, c, r, decodeWiFiNetworks)
 }
 
 // locationRequest validates the IDs and builds a GET under /Customers/{c}/locations/{l}.
@@ -62,33 +44,4 @@ func locationRequest(endpoint, customerID, locationID string, rest ...string) (*
 	}
 	segs := append([]string{"Customers", customerID, "locations", locationID}, rest...)
 	return &request{endpoint: endpoint, method: http.MethodGet, segments: segs}, nil
-}
-
-// getObject GETs one JSON object under a location into v.
-func (c *Client) getObject(ctx context.Context, endpoint, customerID, locationID string, rest []string, v any) error {
-	r, err := locationRequest(endpoint, customerID, locationID, rest...)
-	if err != nil {
-		return err
-	}
-	body, status, err := c.do(ctx, r)
-	if err != nil {
-		return err
-	}
-	if err := decodeObject(body, v); err != nil {
-		return invalidResponse(endpoint, status, err)
-	}
-	return nil
-}
-
-// getList performs r and decodes the body with decode.
-func getList[T any](ctx context.Context, c *Client, r *request, decode func([]byte) ([]T, error)) ([]T, error) {
-	body, status, err := c.do(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	out, err := decode(body)
-	if err != nil {
-		return nil, invalidResponse(r.endpoint, status, err)
-	}
-	return out, nil
 }

@@ -241,16 +241,6 @@ type WiFiNetwork struct {
 	WPAMode       string `json:"wpaMode"`    // open, psk-mixed, sae-mixed, psk2, sae
 }
 
-// Backhaul is the secure-backhaul configuration (GET …/backhaul) without its wpaKey.
-type Backhaul struct {
-	Mode            string    `json:"mode"`
-	DynamicBeacon   string    `json:"dynamicBeacon"`
-	WDS             string    `json:"wds"`
-	WPAMode         string    `json:"wpaMode"`
-	WPAModeRealized string    `json:"wpaModeRealized"`
-	UpdatedAt       time.Time `json:"updatedAt"`
-}
-
 // QoEPeriod is the AppQoE timePeriod form field.
 type QoEPeriod string
 

@@ -8,8 +8,8 @@ import (
 	"unicode"
 )
 
-// searchEntities are the fields /find searches; locationId and customerId need exact IDs and
-// have their own commands.
+// searchEntities are the fields a customer search covers; locationId and customerId need
+// exact IDs, which callers look up directly.
 const searchEntities = "email,accountId,name,nodeId,serviceId"
 
 // maxSearchLen bounds the search text (Plume matches emails, names and account IDs).
@@ -21,15 +21,7 @@ func (c *Client) NodeLookup(ctx context.Context, serial string) (*NodeLookup, er
 		return nil, err
 	}
 	r := &request{endpoint: "nodeLookup", method: http.MethodGet, segments: []string{"partners", "nodes", serial}}
-	body, status, err := c.do(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	var n NodeLookup
-	if err := decodeObject(body, &n); err != nil {
-		return nil, invalidResponse(r.endpoint, status, err)
-	}
-	return &n, nil
+	return get(ctx, c, r, decodeObject[NodeLookup])
 }
 
 // SearchCustomers searches the partner's customers by email, account ID, name, node ID or
@@ -44,12 +36,5 @@ func (c *Client) SearchCustomers(ctx context.Context, text string) ([]CustomerMa
 	}
 	r := &request{endpoint: "search", method: http.MethodGet, segments: []string{"Customers", "v2", "search"},
 		query: url.Values{"searchString": {text}, "searchEntities": {searchEntities}}}
-	return getList(ctx, c, r, decodeSearch)
-}
-
-// CheckIntegrationHealth calls GET /checkIntegrationHealth (204 when the integration works).
-func (c *Client) CheckIntegrationHealth(ctx context.Context) error {
-	r := &request{endpoint: "health", method: http.MethodGet, segments: []string{"checkIntegrationHealth"}}
-	_, _, err := c.do(ctx, r)
-	return err
+	return get(ctx, c, r, decodeSearch)
 }

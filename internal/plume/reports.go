@@ -19,15 +19,7 @@ func (c *Client) WANStats(ctx context.Context, customerID, locationID, period st
 		return nil, err
 	}
 	r.reports, r.query = true, url.Values{"period": {period}}
-	body, status, err := c.do(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	ws, err := decodeWANStats(body, period)
-	if err != nil {
-		return nil, invalidResponse(r.endpoint, status, err)
-	}
-	return ws, nil
+	return get(ctx, c, r, func(body []byte) (*WANStats, error) { return decodeWANStats(body, period) })
 }
 
 // OnlineStats returns the share of each bucket the location was online:
@@ -46,13 +38,5 @@ func (c *Client) OnlineStats(ctx context.Context, customerID, locationID, granul
 		return nil, err
 	}
 	r.reports, r.query = true, url.Values{"granularity": {granularity}, "limit": {strconv.Itoa(limit)}}
-	body, status, err := c.do(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	os, err := decodeOnlineStats(body, granularity)
-	if err != nil {
-		return nil, invalidResponse(r.endpoint, status, err)
-	}
-	return os, nil
+	return get(ctx, c, r, func(body []byte) (*OnlineStats, error) { return decodeOnlineStats(body, granularity) })
 }

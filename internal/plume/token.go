@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
 )
 
 // maxRenewMargin is how long before expiry a token is renewed, capped at half its lifetime so
@@ -19,9 +20,6 @@ const maxRenewMargin = 60 * time.Second
 // defaultTokenLifetime is assumed when the SSO omits expires_in: Plume's minimum TTL.
 const defaultTokenLifetime = 5 * time.Minute
 
-// refreshAtKey carries, in the token's extra data, when (by Options.Now) it must be renewed.
-const refreshAtKey = "plumebot.refreshAt"
-
 // renewMargin is min(60s, lifetime/2).
 func renewMargin(lifetime time.Duration) time.Duration {
 	return min(maxRenewMargin, lifetime/2)
@@ -29,7 +27,7 @@ func renewMargin(lifetime time.Duration) time.Duration {
 
 // ssoSource is an oauth2.TokenSource for Plume's Okta client-credentials flow. x/oauth2's
 // clientcredentials builds its own Basic header from id and secret; Plume hands out the header
-// itself, so it is sent exactly as given.
+// itself, so it is sent exactly as given. Each call fetches: tokenCache decides when.
 type ssoSource struct{ c *Client }
 
 type oktaToken struct {
@@ -103,13 +101,13 @@ func (s ssoSource) fetch(ctx context.Context, fetchedAt time.Time) (*oauth2.Toke
 		lifetime = defaultTokenLifetime
 	}
 	use := lifetime - renewMargin(lifetime)
-	t := &oauth2.Token{
+	return &oauth2.Token{
 		AccessToken: ot.AccessToken,
 		TokenType:   "Bearer",
-		// x/oauth2 checks expiry with the real clock; Options.Now is checked in Client.token.
-		Expiry: time.Now().Add(use),
-	}
-	return t.WithExtra(map[string]any{refreshAtKey: fetchedAt.Add(use)}), nil
+		// When to renew, on Options.Now's clock (Token.Valid, which reads the wall clock, is
+		// not used).
+		Expiry: fetchedAt.Add(use),
+	}, nil
 }
 
 // tokenCause maps Okta's error code, or else the HTTP status, to a TokenCause.
@@ -139,73 +137,76 @@ func tokenError(cause TokenCause, status int, code string, err error) *Error {
 	return e
 }
 
-// tokenState holds the shared, reusable token source. Dropping a token (after a 401 or when
-// Options.Now says it is due) replaces the source, so the next caller fetches a new one while
-// concurrent callers still share that single fetch through x/oauth2's mutex.
-type tokenState struct {
-	mu  sync.Mutex
-	src oauth2.TokenSource
+// tokenCache holds the access token all calls of a Client share. The common case, a token
+// that is still good, costs a mutex and a clock read: no goroutine, no allocation. A missing or
+// due token is fetched once through singleflight however many callers need it; each caller
+// waits at most until its own context ends, while the fetch goes on for the others.
+// (x/oauth2's ReuseTokenSource held its lock during the fetch, offered no context, so every
+// call needed a goroutine to stay cancellable, and read only the wall clock.)
+type tokenCache struct {
+	mu     sync.Mutex
+	tok    *oauth2.Token // nil until the first fetch and after a 401
+	flight singleflight.Group
 }
 
-func (c *Client) newReuseSource() oauth2.TokenSource {
-	// Expiry is already moved earlier by renewMargin (it depends on each token's lifetime);
-	// a non-zero earlyExpiry keeps x/oauth2 from adding its own fixed 10 s margin.
-	return oauth2.ReuseTokenSourceWithExpiry(nil, ssoSource{c}, time.Nanosecond)
+// valid returns the held token if it is not yet due at now.
+func (tc *tokenCache) valid(now time.Time) *oauth2.Token {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if tc.tok != nil && now.Before(tc.tok.Expiry) {
+		return tc.tok
+	}
+	return nil
 }
 
-func (c *Client) currentSource() oauth2.TokenSource {
-	c.tok.mu.Lock()
-	defer c.tok.mu.Unlock()
-	return c.tok.src
-}
-
-// dropToken forgets the token held by src, unless another caller already replaced it.
-func (c *Client) dropToken(src oauth2.TokenSource) {
-	c.tok.mu.Lock()
-	defer c.tok.mu.Unlock()
-	if c.tok.src == src {
-		c.tok.src = c.newReuseSource()
+// token returns a valid access token, fetching one if needed and waiting at most until ctx ends.
+func (c *Client) token(ctx context.Context) (*oauth2.Token, error) {
+	if t := c.tok.valid(c.now()); t != nil {
+		return t, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, ctxError("token", err)
+	}
+	select {
+	case r := <-c.tok.flight.DoChan("token", c.renewToken):
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*oauth2.Token), nil
+	case <-ctx.Done():
+		return nil, ctxError("token", ctx.Err())
 	}
 }
 
-// token returns a valid access token and the source it came from, waiting at most until ctx ends.
-func (c *Client) token(ctx context.Context) (*oauth2.Token, oauth2.TokenSource, error) {
-	for range 2 {
-		src := c.currentSource()
-		type result struct {
-			t   *oauth2.Token
-			err error
-		}
-		ch := make(chan result, 1)
-		// The fetch outlives an impatient caller: its result still serves the others.
-		go func() {
-			t, err := src.Token()
-			ch <- result{t, err}
-		}()
-		var r result
-		select {
-		case r = <-ch:
-		case <-ctx.Done():
-			return nil, nil, ctxError("token", ctx.Err())
-		}
-		if r.err != nil {
-			if e, ok := r.err.(*Error); ok {
-				return nil, nil, e
-			}
-			return nil, nil, tokenError(CauseBadResponse, 0, "", nil)
-		}
-		if at, ok := r.t.Extra(refreshAtKey).(time.Time); ok && !c.now().Before(at) {
-			c.dropToken(src)
-			continue
-		}
-		return r.t, src, nil
+// renewToken is the fetch behind the flight. singleflight forgets a flight when it ends, so a
+// caller that found the token due just before another flight stored a new one starts a flight
+// of its own: it must find that token here instead of fetching again.
+func (c *Client) renewToken() (any, error) {
+	if t := c.tok.valid(c.now()); t != nil {
+		return t, nil
 	}
-	return nil, nil, tokenError(CauseBadResponse, 0, "token expired on arrival", nil)
+	t, err := ssoSource{c}.Token()
+	if err != nil {
+		return nil, err
+	}
+	c.tok.mu.Lock()
+	c.tok.tok = t
+	c.tok.mu.Unlock()
+	return t, nil
 }
 
-// Token makes sure a valid access token is held now, fetching one if needed. The /auth flow
-// uses it to test credentials before saving them.
+// dropToken forgets t after the API refused it, unless a newer token already replaced it.
+func (c *Client) dropToken(t *oauth2.Token) {
+	c.tok.mu.Lock()
+	defer c.tok.mu.Unlock()
+	if c.tok.tok == t {
+		c.tok.tok = nil
+	}
+}
+
+// Token makes sure a valid access token is held now, fetching one if needed: a live test of
+// the credentials before a caller saves them.
 func (c *Client) Token(ctx context.Context) error {
-	_, _, err := c.token(ctx)
+	_, err := c.token(ctx)
 	return err
 }

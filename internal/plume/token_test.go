@@ -58,9 +58,9 @@ func TestToken_concurrentCallersShareOneFetch(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	var hits atomic.Int32
-	f.mux.HandleFunc("/api/checkIntegrationHealth", func(w http.ResponseWriter, r *http.Request) {
+	f.mux.HandleFunc(locPath, func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
-		w.WriteHeader(http.StatusNoContent)
+		fmt.Fprint(w, `{}`)
 	})
 	start := make(chan struct{})
 	var wg sync.WaitGroup
@@ -70,7 +70,8 @@ func TestToken_concurrentCallersShareOneFetch(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			errs <- f.client.CheckIntegrationHealth(context.Background())
+			_, err := f.client.Location(context.Background(), cid, lid)
+			errs <- err
 		}()
 	}
 	close(start)
@@ -104,23 +105,23 @@ func TestToken_401RefreshesOnceAndRetries(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
 			var hits atomic.Int32
-			f.mux.HandleFunc(locPath+"/serviceLevel", func(w http.ResponseWriter, r *http.Request) {
+			f.mux.HandleFunc(locPath, func(w http.ResponseWriter, r *http.Request) {
 				hits.Add(1)
 				if tt.rejectAll || r.Header.Get("Authorization") == "Bearer tok-1" {
 					w.WriteHeader(http.StatusUnauthorized)
 					fmt.Fprintf(w, `{"error":{"statusCode":401,"message":"Authorization Required %s"}}`, r.Header.Get("Authorization"))
 					return
 				}
-				fmt.Fprint(w, `{"status":"fullService"}`)
+				fmt.Fprint(w, `{"serviceLevel":{"status":"fullService"}}`)
 			})
-			sl, err := f.client.ServiceLevel(context.Background(), cid, lid)
+			l, err := f.client.Location(context.Background(), cid, lid)
 			if tt.wantErr {
 				e := wantKind(t, err, KindUnauthorized)
 				if strings.Contains(e.Detail, "tok-") || strings.Contains(err.Error(), "tok-") {
 					t.Errorf("token leaked into error: %q / %q", e.Detail, err)
 				}
-			} else if err != nil || sl.Status != "fullService" {
-				t.Fatalf("ServiceLevel = %+v, %v", sl, err)
+			} else if err != nil || l.ServiceLevel.Status != "fullService" {
+				t.Fatalf("Location = %+v, %v", l, err)
 			}
 			if n := f.fetches.Load(); n != 2 {
 				t.Errorf("token fetches = %d, want 2", n)

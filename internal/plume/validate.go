@@ -1,6 +1,7 @@
 package plume
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/url"
@@ -43,16 +44,61 @@ func ValidateSerial(serial string) error {
 	return nil
 }
 
-// validatePartnerID keeps the token scope well-formed: Plume partner IDs are ObjectIds, but we
-// only insist on what keeps "partnerId:<id> role:partnerIdAdmin" a two-token scope.
-func validatePartnerID(id string) error {
-	if id == "" || len(id) > 64 {
-		return invalidInput("The partner ID must be 1 to 64 letters and digits (Plume gives a 24-character hex ID).")
+// Partner IDs are MongoDB ObjectIds, 24 hexadecimal characters, in every example Plume
+// publishes (../shared/plume-api.md §3.1), but private clouds are not documented, so the rule is
+// looser: 20 to 64 ASCII letters and digits. It takes an ObjectId and any longer opaque ID,
+// keeps the token scope "partnerId:<id> role:partnerIdAdmin" two well-formed tokens (no space,
+// colon or quote), and still refuses a word typed at the wrong step.
+const (
+	minPartnerIDLen = 20
+	maxPartnerIDLen = 64
+)
+
+// ValidatePartnerID checks a Plume partner ID (20 to 64 ASCII letters and digits, see above).
+// It is the one rule for IDs typed by an agent, configured by an operator and given to
+// NewClient. The error is KindInvalidInput; its text does not repeat the input.
+func ValidatePartnerID(id string) error {
+	if len(id) < minPartnerIDLen || len(id) > maxPartnerIDLen {
+		return invalidInput(fmt.Sprintf("The partner ID must be %d to %d letters and digits.", minPartnerIDLen, maxPartnerIDLen))
 	}
 	for i := 0; i < len(id); i++ {
 		if !isAlnum(id[i]) {
-			return invalidInput("The partner ID may only contain letters and digits.")
+			return invalidInput("The partner ID may contain only letters and digits.")
 		}
+	}
+	return nil
+}
+
+// ValidateAuthHeader checks the Authorization header Plume hands a partner (plume-api.md §3.1):
+// "Basic " then the base64 (padded or not) of "clientId:clientSecret", both parts non-empty, on
+// one line. The scheme's case does not matter (RFC 9110 §11.1); the header is still sent exactly
+// as given. It is the one rule for headers typed by an agent, configured by an operator and
+// given to NewClient. The error is KindInvalidInput; its text never contains the header or a
+// part of it.
+func ValidateAuthHeader(h string) error {
+	// base64 decoding skips line breaks, so they are refused first: a header must not be able
+	// to add a line to the token request.
+	if strings.ContainsAny(h, "\r\n") {
+		return invalidInput("The Authorization header must be on one line.")
+	}
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Basic") {
+		return invalidInput(`The header must start with "Basic " followed by base64 of clientId:clientSecret.`)
+	}
+	token = strings.TrimSpace(token)
+	var raw []byte
+	var err error
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding} {
+		if raw, err = enc.DecodeString(token); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return invalidInput(`The part after "Basic " is not valid base64.`)
+	}
+	id, clientSecret, ok := strings.Cut(string(raw), ":")
+	if !ok || id == "" || clientSecret == "" {
+		return invalidInput("The header does not decode to clientId:clientSecret.")
 	}
 	return nil
 }

@@ -1,7 +1,9 @@
 package plume
 
 import (
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -44,6 +46,77 @@ func TestValidateSerial(t *testing.T) {
 		if err := ValidateSerial(s); (err == nil) != ok || (err != nil && !errors.Is(err, ErrInvalidInput)) {
 			t.Errorf("ValidateSerial(%q) = %v, want ok=%v", s, err, ok)
 		}
+	}
+}
+
+func TestValidatePartnerID(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		id   string
+		want string // "" = valid; else the exact reason
+	}{
+		{testPartner, ""},                  // an ObjectId, as in every Plume example
+		{strings.ToUpper(testPartner), ""}, //
+		{"0oaSIMPLUMEBOT000001", ""},       // 20 characters: the shortest accepted
+		{strings.Repeat("a1", 32), ""},     // 64 characters: the longest
+		{"0oaSIMPLUMEBOT00001", "The partner ID must be 20 to 64 letters and digits."},
+		{strings.Repeat("a", 65), "The partner ID must be 20 to 64 letters and digits."},
+		{"", "The partner ID must be 20 to 64 letters and digits."},
+		{"65f06dae3fca80000ad3833 role:x", "The partner ID may contain only letters and digits."},
+		{"65f06dae3fca80000ad38331:x", "The partner ID may contain only letters and digits."},
+		{"65f06dae-3fca-8000-0ad3-8331", "The partner ID may contain only letters and digits."},
+		{"65f06dae3fca80000ad3833é", "The partner ID may contain only letters and digits."},
+	}
+	for _, tt := range tests {
+		wantInvalid(t, fmt.Sprintf("ValidatePartnerID(%q)", tt.id), ValidatePartnerID(tt.id), tt.want)
+	}
+}
+
+// wantInvalid checks err: nil when want is "", else KindInvalidInput saying exactly want.
+func wantInvalid(t *testing.T, call string, err error, want string) {
+	t.Helper()
+	var e *Error
+	switch {
+	case want == "" && err != nil:
+		t.Errorf("%s = %v, want ok", call, err)
+	case want != "" && (!errors.As(err, &e) || e.Kind != KindInvalidInput || e.UserMessage() != want):
+		t.Errorf("%s = %v, want invalid input %q", call, err, want)
+	}
+}
+
+func TestValidateAuthHeader(t *testing.T) {
+	t.Parallel()
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	const (
+		notBasic  = `The header must start with "Basic " followed by base64 of clientId:clientSecret.`
+		notBase64 = `The part after "Basic " is not valid base64.`
+		noPair    = "The header does not decode to clientId:clientSecret."
+		oneLine   = "The Authorization header must be on one line."
+	)
+	tests := []struct {
+		h    string
+		want string // "" = valid; else the exact reason
+	}{
+		{testHeader, ""},
+		{"basic " + b64("0oaclient:s3cret"), ""}, // the scheme is case-insensitive
+		{"Basic  " + strings.TrimRight(b64("0oaclient:s3cret"), "="), ""}, // unpadded, two spaces
+		{"Basic " + b64("id:a:b"), ""},                                    // a colon inside the secret
+		{"", notBasic},
+		{"Basic", notBasic},
+		{"Bearer " + b64("id:secret"), notBasic},
+		{b64("id:secret"), notBasic},
+		{"Basic !!!notbase64", notBase64},
+		{"Basic " + b64("nocolon"), noPair},
+		{"Basic " + b64(":secret"), noPair},
+		{"Basic " + b64("id:"), noPair},
+		// base64 decoding skips line breaks: this one decodes, and would add a header line.
+		{"Basic " + b64("id:secret")[:4] + "\r\nX-Evil: 1\r\n" + b64("id:secret")[4:], oneLine},
+		{"Basic " + b64("id:secret") + "\n", oneLine},
+	}
+	for _, tt := range tests {
+		err := ValidateAuthHeader(tt.h)
+		wantInvalid(t, fmt.Sprintf("ValidateAuthHeader(%q)", tt.h), err, tt.want)
+		assertNoSecret(t, err)
 	}
 }
 
@@ -134,6 +207,8 @@ func TestNewClient_validates(t *testing.T) {
 		{"empty partner", func(c *Credentials) { c.PartnerID = "" }, false},
 		{"scope injection", func(c *Credentials) { c.PartnerID = "x role:admin" }, false},
 		{"empty header", func(c *Credentials) { c.AuthHeader = " " }, false},
+		{"short partner", func(c *Credentials) { c.PartnerID = "abc" }, false},
+		{"header not base64", func(c *Credentials) { c.AuthHeader = "Basic not-base64!" }, false},
 		{"multi-line header", func(c *Credentials) { c.AuthHeader = "Basic a\r\nX-Evil: 1" }, false},
 	}
 	for _, tt := range tests {
@@ -151,7 +226,7 @@ func TestNewClient_validates(t *testing.T) {
 			assertNoSecret(t, err)
 			continue
 		}
-		got := cl.Credentials()
+		got := cl.creds
 		if got.APIBase != DefaultAPIBase || got.ReportsBase != DefaultReportsBase(DefaultAPIBase) {
 			t.Errorf("%s: defaults not applied: %+v", tt.name, got)
 		}

@@ -8,6 +8,7 @@ import (
 	"plumebot/internal/health"
 	"plumebot/internal/plume"
 	"plumebot/internal/plumesim"
+	"plumebot/internal/secret"
 )
 
 // TestGoldenSimulator renders every view from what the real client decodes from the real
@@ -23,7 +24,7 @@ func TestGoldenSimulator(t *testing.T) {
 	}
 	defer sim.Close()
 	info := sim.Info()
-	c, err := plume.NewClient(plume.Credentials{TokenURL: info.SSOURL, AuthHeader: plume.Secret(info.AuthHeader),
+	c, err := plume.NewClient(plume.Credentials{TokenURL: info.SSOURL, AuthHeader: secret.String(info.AuthHeader),
 		PartnerID: info.PartnerID, APIBase: info.APIBase, ReportsBase: info.ReportsBase},
 		plume.Options{HTTPClient: sim.Client(), Now: clock, Limits: plume.NewHostLimits(1000, 1000)})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"plumebot/internal/bot"
 	"plumebot/internal/plume"
 	"plumebot/internal/plumesim"
+	"plumebot/internal/secret"
 	"plumebot/internal/store"
 	"plumebot/internal/telegram"
 	"plumebot/internal/telegram/tgtest"
@@ -56,7 +57,7 @@ func newStack(t *testing.T, users []int64) *stack {
 		DefaultSSOURL:  info.SSOURL,
 		DefaultAPIBase: info.APIBase,
 		AllowedHosts:   []string{"127.0.0.1"},
-		Operator: &plume.Credentials{TokenURL: info.SSOURL, AuthHeader: plume.Secret(info.AuthHeader),
+		Operator: &plume.Credentials{TokenURL: info.SSOURL, AuthHeader: secret.String(info.AuthHeader),
 			PartnerID: info.PartnerID, APIBase: info.APIBase, ReportsBase: info.ReportsBase},
 		Plume: plume.Options{HTTPClient: sim.Client(), Limits: plume.NewHostLimits(10000, 10000)},
 	}, st, a.Chat())
