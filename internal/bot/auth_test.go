@@ -1,29 +1,14 @@
 package bot
 
 import (
-	"context"
 	"encoding/base64"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"plumebot/internal/plumesim"
 )
-
-// panicChat panics on the next N sends, to prove Handle recovers.
-type panicChat struct {
-	*memChat
-	panics atomic.Int32
-}
-
-func (p *panicChat) Send(ctx context.Context, chatID int64, html string, kb Keyboard) (int64, error) {
-	if p.panics.Add(-1) >= 0 {
-		panic("boom")
-	}
-	return p.memChat.Send(ctx, chatID, html, kb)
-}
 
 // authStep reads the user's conversation step ("" when none).
 func (e *env) authStep(user int64) *authState {

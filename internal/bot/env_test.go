@@ -158,12 +158,6 @@ func (e *env) say(user int64, text string) int64 {
 	return id
 }
 
-// sayIn sends a group message.
-func (e *env) sayIn(chat, user int64, text string) {
-	id := e.msgID.Add(1)
-	e.bot.Handle(e.ctx(), Update{UserID: user, ChatID: chat, ChatType: ChatSupergroup, MessageID: id, Text: text})
-}
-
 // press presses a button (by data) on message msgID and returns the callback ID.
 func (e *env) press(user, chat int64, msgID int64, data string) string {
 	id := "cb" + strconv.FormatInt(e.cbID.Add(1), 10)
@@ -174,16 +168,6 @@ func (e *env) press(user, chat int64, msgID int64, data string) string {
 	e.bot.Handle(e.ctx(), Update{UserID: user, ChatID: chat, ChatType: ct, MessageID: msgID,
 		Callback: &Callback{ID: id, Data: data}})
 	return id
-}
-
-// pressText presses the newest button whose text contains label in user's private chat.
-func (e *env) pressText(user int64, label string) string {
-	e.t.Helper()
-	m, b, ok := e.chat.button(user, label)
-	if !ok {
-		e.t.Fatalf("no button %q in chat %d:\n%s", label, user, e.chat.texts(user))
-	}
-	return e.press(user, user, m.ID, b.Data)
 }
 
 func (e *env) loc(dataset string) plumesim.LocationInfo {
