@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,12 +16,18 @@ import (
 	"plumebot/internal/store"
 )
 
+// fixedNow is where every test clock starts and the simulator's clock stays: its datasets are
+// relative to its clock, so every reply is the same on every run (the render goldens use it too).
+var fixedNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+func simNow() time.Time { return fixedNow }
+
 // fakeClock is the bot's clock in tests: cache TTLs and /auth expiry move only when told.
 type fakeClock struct{ ns atomic.Int64 }
 
 func newFakeClock() *fakeClock {
 	c := &fakeClock{}
-	c.ns.Store(time.Now().UnixNano()) // the simulator's data is relative to the real clock
+	c.ns.Store(fixedNow.UnixNano())
 	return c
 }
 func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
@@ -55,6 +62,7 @@ type env struct {
 	clock *fakeClock
 	logs  *syncBuffer
 	msgID atomic.Int64
+	cbID  atomic.Int64
 }
 
 const (
@@ -75,20 +83,21 @@ type envOpt struct {
 	ownSim     bool // faults or counters: a private simulator
 	noOperator bool
 	cfg        func(*Config)
+	wrap       func(*memChat) Chat // the chat the bot uses, around e.chat; nil: e.chat itself
 }
 
 func newEnv(t testing.TB, o envOpt) *env {
 	t.Helper()
 	var sim *plumesim.Server
 	if o.ownSim {
-		s, err := plumesim.Start(plumesim.Options{})
+		s, err := plumesim.Start(plumesim.Options{Now: simNow})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(s.Close)
 		sim = s
 	} else {
-		sharedSimOnce.Do(func() { sharedSim, sharedSimErr = plumesim.Start(plumesim.Options{}) })
+		sharedSimOnce.Do(func() { sharedSim, sharedSimErr = plumesim.Start(plumesim.Options{Now: simNow}) })
 		if sharedSimErr != nil {
 			t.Fatal(sharedSimErr)
 		}
@@ -128,7 +137,11 @@ func newEnv(t testing.TB, o envOpt) *env {
 	if o.cfg != nil {
 		o.cfg(&cfg)
 	}
-	b, err := New(cfg, st, e.chat)
+	var chat Chat = e.chat
+	if o.wrap != nil {
+		chat = o.wrap(e.chat)
+	}
+	b, err := New(cfg, st, chat)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,15 +158,9 @@ func (e *env) say(user int64, text string) int64 {
 	return id
 }
 
-// sayIn sends a group message.
-func (e *env) sayIn(chat, user int64, text string) {
-	id := e.msgID.Add(1)
-	e.bot.Handle(e.ctx(), Update{UserID: user, ChatID: chat, ChatType: ChatSupergroup, MessageID: id, Text: text})
-}
-
 // press presses a button (by data) on message msgID and returns the callback ID.
 func (e *env) press(user, chat int64, msgID int64, data string) string {
-	id := "cb" + time.Now().Format("150405.000000000") + string(rune('a'+e.msgID.Add(1)%26))
+	id := "cb" + strconv.FormatInt(e.cbID.Add(1), 10)
 	ct := ChatPrivate
 	if chat != user {
 		ct = ChatSupergroup
@@ -161,16 +168,6 @@ func (e *env) press(user, chat int64, msgID int64, data string) string {
 	e.bot.Handle(e.ctx(), Update{UserID: user, ChatID: chat, ChatType: ct, MessageID: msgID,
 		Callback: &Callback{ID: id, Data: data}})
 	return id
-}
-
-// pressText presses the newest button whose text contains label in user's private chat.
-func (e *env) pressText(user int64, label string) string {
-	e.t.Helper()
-	m, b, ok := e.chat.button(user, label)
-	if !ok {
-		e.t.Fatalf("no button %q in chat %d:\n%s", label, user, e.chat.texts(user))
-	}
-	return e.press(user, user, m.ID, b.Data)
 }
 
 func (e *env) loc(dataset string) plumesim.LocationInfo {

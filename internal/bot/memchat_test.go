@@ -27,6 +27,18 @@ type memChat struct {
 	failDel  bool
 	deleted  []int64 // message IDs of user messages deleted
 	failSend bool
+	events   []chatEvent // every call in order, for transcripts
+}
+
+// chatEvent is one call the bot made to the chat.
+type chatEvent struct {
+	op       string // "send", "edit", "delete" or "answer"
+	chatID   int64
+	msgID    int64 // sent, edited or deleted message
+	text     string
+	kb       Keyboard
+	callback string // answered callback ID
+	failed   bool
 }
 
 type memMsg struct {
@@ -70,10 +82,12 @@ func (c *memChat) Send(ctx context.Context, chatID int64, html string, kb Keyboa
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.failSend {
+		c.events = append(c.events, chatEvent{op: "send", chatID: chatID, text: html, kb: kb, failed: true})
 		return 0, errors.New("send failed")
 	}
 	c.nextID++
 	m := &memMsg{ID: c.nextID, ChatID: chatID, Text: html, KB: kb}
+	c.events = append(c.events, chatEvent{op: "send", chatID: chatID, msgID: m.ID, text: html, kb: kb})
 	c.msgs[chatID] = append(c.msgs[chatID], m)
 	c.byID[m.ID] = m
 	return m.ID, nil
@@ -84,7 +98,9 @@ func (c *memChat) Edit(ctx context.Context, chatID, messageID int64, html string
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	m, ok := c.byID[messageID]
-	if !ok || m.ChatID != chatID || m.Deleted {
+	failed := !ok || m.ChatID != chatID || m.Deleted
+	c.events = append(c.events, chatEvent{op: "edit", chatID: chatID, msgID: messageID, text: html, kb: kb, failed: failed})
+	if failed {
 		return fmt.Errorf("edit: message %d not found in chat %d", messageID, chatID)
 	}
 	m.Text, m.KB = html, kb
@@ -95,6 +111,7 @@ func (c *memChat) Edit(ctx context.Context, chatID, messageID int64, html string
 func (c *memChat) Delete(ctx context.Context, chatID, messageID int64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.events = append(c.events, chatEvent{op: "delete", chatID: chatID, msgID: messageID, failed: c.failDel})
 	if c.failDel {
 		return errors.New("message can't be deleted")
 	}
@@ -109,6 +126,7 @@ func (c *memChat) AnswerCallback(ctx context.Context, callbackID, text string) e
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.answers[callbackID] = append(c.answers[callbackID], text)
+	c.events = append(c.events, chatEvent{op: "answer", callback: callbackID, text: text})
 	if len(c.answers[callbackID]) > 1 {
 		c.t.Errorf("callback %s answered %d times", callbackID, len(c.answers[callbackID]))
 	}
@@ -120,6 +138,13 @@ func (c *memChat) Typing(ctx context.Context, chatID int64) error {
 	defer c.mu.Unlock()
 	c.typing[chatID]++
 	return nil
+}
+
+// eventsSince returns the calls after the first n.
+func (c *memChat) eventsSince(n int) []chatEvent {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.events[min(n, len(c.events)):])
 }
 
 // messages returns copies of a chat's messages (current text after edits).
@@ -151,12 +176,6 @@ func (c *memChat) last(chatID int64) memMsg {
 	return ms[len(ms)-1]
 }
 
-func (c *memChat) answered(callbackID string) []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.answers[callbackID])
-}
-
 func (c *memChat) wasDeleted(messageID int64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -168,21 +187,6 @@ func (c *memChat) reset(chatID int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.msgs, chatID)
-}
-
-// button finds a button by a substring of its text in the chat's last message with a keyboard.
-func (c *memChat) button(chatID int64, text string) (memMsg, Button, bool) {
-	ms := c.messages(chatID)
-	for i := len(ms) - 1; i >= 0; i-- {
-		for _, row := range ms[i].KB {
-			for _, b := range row {
-				if strings.Contains(b.Text, text) {
-					return ms[i], b, true
-				}
-			}
-		}
-	}
-	return memMsg{}, Button{}, false
 }
 
 // typingCount is how many typing indicators chatID got.
