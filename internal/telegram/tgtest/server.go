@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -298,17 +297,5 @@ func cloneKeyboard(kb [][]Button) [][]Button {
 	for i, row := range kb {
 		out[i] = append([]Button(nil), row...)
 	}
-	return out
-}
-
-// ChatIDs lists the chats in which the bot has sent messages, sorted.
-func (s *Server) ChatIDs() []int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]int64, 0, len(s.msgs))
-	for id := range s.msgs {
-		out = append(out, id)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
 }
