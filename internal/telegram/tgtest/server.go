@@ -192,28 +192,49 @@ func (s *Server) Pending() int {
 	return len(s.queue)
 }
 
-// WaitCall waits until the n-th (1-based) call of method was recorded and returns it.
-func (s *Server) WaitCall(ctx context.Context, method string, n int) (Call, error) {
+// WaitUntil waits until cond holds and returns nil, or returns ctx's error. cond is called
+// at once, then again after every change the fake records: an update pushed or confirmed by a
+// getUpdates offset, and every completed call (after its method changed the state: a message
+// sent, edited or deleted, a callback answered). It runs without the server's lock, so it may
+// call Messages, Calls and the other inspection methods; it should be quick, since every
+// change wakes it.
+func (s *Server) WaitUntil(ctx context.Context, cond func(*Server) bool) error {
 	for {
+		// Take the channel before cond looks: a change after the look closes this one.
 		s.mu.Lock()
-		seen := 0
-		for _, c := range s.calls {
-			if c.Method == method {
-				seen++
-				if seen == n {
-					s.mu.Unlock()
-					return c, nil
-				}
-			}
-		}
-		ch := s.changed
+		changed := s.changed
 		s.mu.Unlock()
+		if cond(s) {
+			return nil
+		}
 		select {
-		case <-ch:
+		case <-changed:
 		case <-ctx.Done():
-			return Call{}, fmt.Errorf("waiting for call %d of %s (saw %d): %w", n, method, seen, ctx.Err())
+			return ctx.Err()
 		}
 	}
+}
+
+// WaitCall waits until the n-th (1-based) call of method ("" or "*": of any method) was
+// recorded and returns it.
+func (s *Server) WaitCall(ctx context.Context, method string, n int) (Call, error) {
+	if n < 1 {
+		return Call{}, fmt.Errorf("waiting for call %d of %s: calls are counted from 1", n, method)
+	}
+	var got Call
+	seen := 0
+	err := s.WaitUntil(ctx, func(s *Server) bool {
+		calls := s.Calls(method)
+		if seen = len(calls); seen < n {
+			return false
+		}
+		got = calls[n-1]
+		return true
+	})
+	if err != nil {
+		return Call{}, fmt.Errorf("waiting for call %d of %s (saw %d): %w", n, method, seen, err)
+	}
+	return got, nil
 }
 
 // Calls returns the recorded calls of method ("" or "*" for all), in the order they completed.
