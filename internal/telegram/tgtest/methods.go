@@ -20,32 +20,37 @@ type apiError struct {
 	retryAfter int
 }
 
+// badRequest is Telegram's 400 reply, whose description starts "Bad Request: ".
 func badRequest(format string, a ...any) *apiError {
 	return &apiError{status: 400, desc: "Bad Request: " + fmt.Sprintf(format, a...)}
 }
 
-var methods = map[string]func(s *Server, r *http.Request, p map[string]any) (any, *apiError){
-	"getme":               (*Server).getMe,
-	"getupdates":          (*Server).getUpdates,
-	"deletewebhook":       (*Server).deleteWebhook,
-	"setwebhook":          (*Server).setWebhook,
-	"setmycommands":       (*Server).setMyCommands,
-	"sendmessage":         (*Server).sendMessage,
-	"editmessagetext":     (*Server).editMessageText,
-	"deletemessage":       (*Server).deleteMessage,
-	"answercallbackquery": (*Server).answerCallbackQuery,
-	"sendchataction":      (*Server).sendChatAction,
+type methodFunc func(s *Server, r *http.Request, p map[string]any) (any, *apiError)
+
+// methods are the Bot API methods the fake serves, by name as recorded in Call.Method.
+var methods = map[string]methodFunc{
+	"getMe":               (*Server).getMe,
+	"getUpdates":          (*Server).getUpdates,
+	"deleteWebhook":       (*Server).deleteWebhook,
+	"setWebhook":          (*Server).setWebhook,
+	"setMyCommands":       (*Server).setMyCommands,
+	"sendMessage":         (*Server).sendMessage,
+	"editMessageText":     (*Server).editMessageText,
+	"deleteMessage":       (*Server).deleteMessage,
+	"answerCallbackQuery": (*Server).answerCallbackQuery,
+	"sendChatAction":      (*Server).sendChatAction,
 }
 
+// canonical spells a method name as methods does: Telegram matches names case-insensitively.
 var canonical = map[string]string{}
 
 func init() {
-	for _, m := range []string{"getMe", "getUpdates", "deleteWebhook", "setWebhook", "setMyCommands",
-		"sendMessage", "editMessageText", "deleteMessage", "answerCallbackQuery", "sendChatAction"} {
-		canonical[strings.ToLower(m)] = m
+	for name := range methods {
+		canonical[strings.ToLower(name)] = name
 	}
 }
 
+// serve answers one Bot API request and records it as a Call, whatever its outcome.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	at := time.Now()
 	token, method, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/bot"), "/")
@@ -58,14 +63,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case !strings.HasPrefix(r.URL.Path, "/bot") || !ok || token != s.Token:
 		aerr = &apiError{status: 401, desc: "Unauthorized"}
-	case methods[strings.ToLower(method)] == nil:
+	case methods[method] == nil:
 		aerr = &apiError{status: 404, desc: "Not Found"}
 	case perr != nil:
 		aerr = badRequest("%v", perr)
 	default:
 		aerr = s.fault(r.Context(), method)
 		if aerr == nil {
-			result, aerr = methods[strings.ToLower(method)](s, r, params)
+			result, aerr = methods[method](s, r, params)
 		}
 	}
 	call := Call{Method: method, Params: params, Status: http.StatusOK, At: at}

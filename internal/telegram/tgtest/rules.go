@@ -4,6 +4,7 @@ import (
 	"strings"
 )
 
+// validSecret is setWebhook's rule for secret_token: 1–256 characters of A-Za-z0-9_-.
 func validSecret(v string) bool {
 	if len(v) < 1 || len(v) > 256 {
 		return false
@@ -16,6 +17,7 @@ func validSecret(v string) bool {
 	return true
 }
 
+// validCommand is setMyCommands' rule for a command name: 1–32 characters of a-z0-9_.
 func validCommand(name string) bool {
 	if len(name) < 1 || len(name) > 32 {
 		return false
@@ -100,6 +102,7 @@ func parseKeyboard(p map[string]any) ([][]Button, *apiError) {
 	return kb, nil
 }
 
+// sameKeyboard decides, with the text, whether an edit is "message is not modified".
 func sameKeyboard(a, b [][]Button) bool {
 	if len(a) != len(b) {
 		return false

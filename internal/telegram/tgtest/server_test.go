@@ -210,6 +210,13 @@ func TestCallbacksAndErrors(t *testing.T) {
 	if st, _ := call(t, s, "sendPhoto", map[string]any{"chat_id": 1}); st != 404 {
 		t.Errorf("unknown method: %d, want 404", st)
 	}
+	// Method names match in any case, as at Telegram, and are recorded in the API's spelling.
+	if st, _ := call(t, s, "GETME", nil); st != 200 {
+		t.Errorf("GETME: %d, want 200", st)
+	}
+	if c := s.Calls("getMe"); len(c) != 1 {
+		t.Errorf("GETME recorded as %+v, want one getMe call", s.Calls(""))
+	}
 	if st, _ := callToken(t, s, "1:WRONG", "getMe", nil); st != 401 {
 		t.Errorf("wrong token: %d, want 401", st)
 	}
