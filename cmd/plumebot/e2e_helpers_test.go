@@ -311,39 +311,29 @@ func runBin(t *testing.T, env []string, stdin string, args ...string) (int, stri
 }
 
 // waitMessage waits until one of the bot's messages in chat (as it is now, after edits)
-// satisfies ok, and returns it. It wakes on every sendMessage and editMessageText.
+// satisfies ok, and returns it. It looks again on every change of the fake's state.
 func waitMessage(t *testing.T, tg *tgtest.Server, chat int64, what string, ok func(tgtest.Message) bool) tgtest.Message {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	for {
-		sends, edits := len(tg.Calls("sendMessage")), len(tg.Calls("editMessageText"))
+	var found tgtest.Message
+	err := tg.WaitUntil(ctx, func(tg *tgtest.Server) bool {
 		for _, m := range tg.Messages(chat) {
 			if !m.Deleted && ok(m) {
-				return m
+				found = m
+				return true
 			}
 		}
-		wctx, wcancel := context.WithCancel(ctx)
-		woke := make(chan struct{}, 2)
-		for method, n := range map[string]int{"sendMessage": sends + 1, "editMessageText": edits + 1} {
-			go func() {
-				if _, err := tg.WaitCall(wctx, method, n); err == nil {
-					woke <- struct{}{}
-				}
-			}()
+		return false
+	})
+	if err != nil {
+		var texts []string
+		for _, m := range tg.Messages(chat) {
+			texts = append(texts, fmt.Sprintf("#%d %q", m.ID, m.Text))
 		}
-		select {
-		case <-woke:
-			wcancel()
-		case <-ctx.Done():
-			wcancel()
-			var texts []string
-			for _, m := range tg.Messages(chat) {
-				texts = append(texts, fmt.Sprintf("#%d %q", m.ID, m.Text))
-			}
-			t.Fatalf("no message in chat %d %s within %v; messages:\n%s", chat, what, waitTimeout, strings.Join(texts, "\n"))
-		}
+		t.Fatalf("no message in chat %d %s within %v; messages:\n%s", chat, what, waitTimeout, strings.Join(texts, "\n"))
 	}
+	return found
 }
 
 // waitText waits for a message in chat containing sub.

@@ -371,7 +371,19 @@ func TestWebhook(t *testing.T) {
 		// One 429 on the first send: waited out and counted.
 		f.tg.Fault("sendMessage", tgtest.Fault{Status: 429, RetryAfter: 1})
 		hookSender(t, f.tg, user, hook, secret)("/health " + f.ids(t, "healthy"))
-		waitReport(t, f.tg, user, "🟢")
+		rep := waitReport(t, f.tg, user, "🟢")
+		// The report reaches Telegram before /health is audited and counted. A button press of
+		// the same user runs only once that update's handling has finished (one update at a
+		// time per user), so once the press is answered the command is in /metrics.
+		press := f.tg.CallbackUpdate(user, user, rep.ID, button(t, rep, "Devices"))
+		if code := postUpdate(t, hook, secret, press); code != 200 {
+			t.Fatalf("webhook answered %d to a button press, want 200", code)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		if _, err := f.tg.WaitCall(ctx, "answerCallbackQuery", 1); err != nil {
+			t.Fatal(err)
+		}
 
 		for _, path := range []string{"/healthz", "/readyz"} {
 			if code, body := get(t, base+path); code != 200 {

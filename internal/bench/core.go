@@ -192,7 +192,7 @@ type TokenResult struct {
 // for d with the simulator issuing tokens of ttl; every request needs a valid token.
 func (w *world) tokens(ctx context.Context, ttl, d time.Duration, conc int, L time.Duration) (TokenResult, error) {
 	res := TokenResult{TTL: ms(ttl), Concurrency: conc, L: ms(L),
-		RenewalPolicy: "renew 60 s before expiry, but never later than half the lifetime (DESIGN.md)"}
+		RenewalPolicy: "renew 60 s before expiry, but not before half the lifetime"}
 	w.sim.SetTokenTTL(ttl)
 	defer w.sim.SetTokenTTL(30 * time.Minute)
 	w.sim.SetLatency(L)

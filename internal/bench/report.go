@@ -77,7 +77,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		p("%-5s %6d commands: %8.0f /health per s, %.3f ms CPU each, %.0f allocs (%.0f KiB) each, %.2f upstream each, %d answered",
 			t.Cache, t.Commands, t.PerSec, t.CPUPerCmd, t.AllocsPerCmd, t.BytesPerCmd/1024, t.UpstreamPerCmd, t.Answered)
 	}
-	p("Seed (DESIGN.md): ~74 answers/s at L = 0 (18 with a real CA bundle), 11–53 ms CPU each.")
+	p("Seed (the design's figures for the Python implementation): ~74 answers/s at L = 0 (18 with a real CA bundle), 11–53 ms CPU each.")
 
 	u := r.Upstream
 	p("\n%s", Sections[3])

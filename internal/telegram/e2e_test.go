@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -77,16 +78,13 @@ func newStack(t *testing.T, users []int64) *stack {
 	return &stack{tg: tg, sim: sim, info: info}
 }
 
-// waitFor polls the fake's state until ok holds: the fake has no event for "a message now
-// contains X" (edits happen in place), so this checks again every few milliseconds.
+// waitFor waits until ok holds, checking again on every change of the fake's state.
 func (s *stack) waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := s.tg.WaitUntil(ctx, func(*tgtest.Server) bool { return ok() }); err != nil {
+		t.Fatalf("timed out waiting for %s: %v", what, err)
 	}
 }
 
@@ -136,11 +134,14 @@ func TestE2EManyUsersNoCrossTalk(t *testing.T) {
 		want[u] = l
 		s.tg.PushMessage(u, u, "/health "+l.CustomerID+" "+l.LocationID)
 	}
+	// Every change wakes the wait: look only at the chats still waiting for their report.
+	waiting := maps.Clone(want)
 	s.waitFor(t, "every report", func() bool {
-		for u := range want {
+		for u := range waiting {
 			if !strings.Contains(s.chatText(u), "Checked") {
 				return false
 			}
+			delete(waiting, u)
 		}
 		return true
 	})

@@ -1,5 +1,30 @@
 // Package telegram connects plumebot's chat core to the Telegram Bot API: long polling or a webhook
 // in, flood-controlled sending out. It is the only package that imports the Telegram library.
+//
+// From gotgbot it takes the API types and the request plumbing (Bot.RequestWithContext), not
+// ext.Updater and ext.Dispatcher, because the bot needs what they do not give:
+//   - One user's updates in order. The dispatcher runs each update in a goroutine of its own, so
+//     two quick updates of one user (the steps of /auth, a double tap) may run at once or swap.
+//     dispatch.go queues them per user: one at a time per user, users in parallel, at most
+//     MaxWorkers handlers running.
+//   - A bounded queue. Per-user order means updates wait behind their user's earlier one; the
+//     queued and running updates together are bounded (16 × MaxWorkers), so a flood holds
+//     intake back: Poll stops fetching and confirms nothing it did not queue, and a webhook
+//     delivery waits for room and gets 503 (Telegram redelivers) if its request ends first.
+//   - A context per update. Library handlers get an ext.Context, which carries no deadline or
+//     cancellation; ours get a context.Context ending after HandleTimeout, passed on to Plume
+//     and to the sender.
+//   - Polling that tells failures apart. The updater retries every getUpdates error alike (by
+//     default after a fixed second); Poll backs off, waits out retry_after on 429, says that a
+//     409 means another instance or a webhook, and confirms what it queued before it returns,
+//     so a restart does not handle it again.
+//   - A stricter webhook. The library's handler compares the secret with != and accepts every
+//     delivery when none is set, and reads any body whole; WebhookHandler compares in constant
+//     time, refuses all when the secret is not valid, and caps the body.
+//
+// Sending has no library counterpart: sender.go keeps each chat's messages in order, paces them
+// (about 1/s per chat, 20/min per group, 30/s overall), waits out retry_after, and sheds typing
+// indicators before they delay a reply.
 package telegram
 
 import (

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -208,6 +210,13 @@ func TestCallbacksAndErrors(t *testing.T) {
 	if st, _ := call(t, s, "sendPhoto", map[string]any{"chat_id": 1}); st != 404 {
 		t.Errorf("unknown method: %d, want 404", st)
 	}
+	// Method names match in any case, as at Telegram, and are recorded in the API's spelling.
+	if st, _ := call(t, s, "GETME", nil); st != 200 {
+		t.Errorf("GETME: %d, want 200", st)
+	}
+	if c := s.Calls("getMe"); len(c) != 1 {
+		t.Errorf("GETME recorded as %+v, want one getMe call", s.Calls(""))
+	}
 	if st, _ := callToken(t, s, "1:WRONG", "getMe", nil); st != 401 {
 		t.Errorf("wrong token: %d, want 401", st)
 	}
@@ -279,6 +288,68 @@ func TestLongPollWakesOnPush(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("long poll did not return")
+	}
+}
+
+// Each edit is made only once the waiter saw the one before, at a random point of its look
+// and its wait: a change that lands between the two must still wake it, or this times out.
+func TestWaitUntilSeesEveryChange(t *testing.T) {
+	t.Parallel()
+	s := New()
+	defer s.Close()
+	_, r := call(t, s, "sendMessage", map[string]any{"chat_id": 9, "text": "v0"})
+	id := messageID(t, r)
+	next := make(chan int)
+	defer close(next)
+	go func() {
+		for i := range next {
+			body, _ := json.Marshal(map[string]any{"chat_id": 9, "message_id": id, "text": fmt.Sprintf("v%d", i)})
+			resp, err := http.Post(s.URL+"/bot"+s.Token+"/editMessageText", "application/json", bytes.NewReader(body))
+			if err != nil {
+				t.Errorf("edit %d: %v", i, err)
+				continue
+			}
+			resp.Body.Close()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i := 1; i <= 200; i++ {
+		next <- i
+		want := fmt.Sprintf("v%d", i)
+		if err := s.WaitUntil(ctx, func(s *Server) bool { return s.Messages(9)[0].Text == want }); err != nil {
+			t.Fatalf("waiting for edit %d: %v (text is %q)", i, err, s.Messages(9)[0].Text)
+		}
+	}
+	// A pushed update is a change too.
+	go s.PushMessage(4, 4, "hi")
+	if err := s.WaitUntil(ctx, func(s *Server) bool { return s.Pending() == 1 }); err != nil {
+		t.Fatalf("waiting for a pushed update: %v", err)
+	}
+}
+
+func TestWaitUntilAndWaitCallGiveUp(t *testing.T) {
+	t.Parallel()
+	s := New()
+	defer s.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.WaitUntil(ctx, func(*Server) bool { return true }); err != nil {
+		t.Errorf("a condition that holds: %v, want nil even with a done context", err)
+	}
+	if err := s.WaitUntil(ctx, func(*Server) bool { return false }); !errors.Is(err, context.Canceled) {
+		t.Errorf("a condition that never holds: %v, want context.Canceled", err)
+	}
+	call(t, s, "getMe", nil)
+	if c, err := s.WaitCall(ctx, "getMe", 1); err != nil || c.Method != "getMe" {
+		t.Errorf("WaitCall of a recorded call = %+v, %v", c, err)
+	}
+	_, err := s.WaitCall(ctx, "getMe", 2)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "call 2 of getMe (saw 1)") {
+		t.Errorf("WaitCall of a call not made: %v", err)
+	}
+	if _, err := s.WaitCall(context.Background(), "getMe", 0); err == nil {
+		t.Error("WaitCall(0) returned no error")
 	}
 }
 
