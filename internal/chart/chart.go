@@ -45,9 +45,16 @@ var (
 
 	colorInk      = color.RGBA{0x1a, 0x1a, 0x1a, 0xff} // text: near-black on white
 	colorInkMuted = color.RGBA{0x4a, 0x4a, 0x4a, 0xff} // secondary text, still ≥ 7:1 on white
+	colorRule     = color.RGBA{0xd0, 0xd3, 0xd6, 0xff} // grid lines, box outlines
 	colorNoData   = color.RGBA{0xec, 0xee, 0xf0, 0xff} // spans without data
 	colorWhite    = color.RGBA{0xff, 0xff, 0xff, 0xff}
 )
+
+// tint mixes c with white: f = 0 is white, 1 is c.
+func tint(c color.RGBA, f float64) color.RGBA {
+	mix := func(v uint8) uint8 { return uint8(255 - f*(255-float64(v)) + 0.5) }
+	return color.RGBA{mix(c.R), mix(c.G), mix(c.B), 0xff}
+}
 
 // canvas is one picture being drawn, in pixels with y growing downwards (as in the PNG), so that
 // layouts and tests speak the same coordinates; vg's origin is bottom-left, hence the flips.
@@ -77,6 +84,16 @@ type rect struct{ x0, y0, x1, y1 float64 }
 
 func (r rect) w() float64 { return r.x1 - r.x0 }
 func (r rect) h() float64 { return r.y1 - r.y0 }
+
+// overlaps reports whether r and o share any area (touching edges do not count).
+func (r rect) overlaps(o rect) bool {
+	return r.x0 < o.x1 && o.x0 < r.x1 && r.y0 < o.y1 && o.y0 < r.y1
+}
+
+// inside reports whether r lies within o.
+func (r rect) inside(o rect) bool {
+	return r.x0 >= o.x0 && r.y0 >= o.y0 && r.x1 <= o.x1 && r.y1 <= o.y1
+}
 
 func (c *canvas) path(pts ...[2]float64) vg.Path {
 	var p vg.Path

@@ -44,6 +44,7 @@ func TestExamples(t *testing.T) {
 		height int // 0: any (a topology is as tall as its tree)
 		draw   func() ([]byte, error)
 	}{
+		{"wan_24h.png", wanHeight, func() ([]byte, error) { return WAN(wanDay(t)) }},
 		{"timeline_24h.png", timelineHeight, func() ([]byte, error) { return Timeline(day24(t)) }},
 		{"timeline_7d.png", timelineHeight, func() ([]byte, error) { return Timeline(week(t)) }},
 	} {
