@@ -36,12 +36,42 @@ const MaxBytes = 300 << 10
 // scaling, and a phone scales it down to its screen, so text sizes below are chosen for that.
 const Width = 1280
 
+// Level is a health level, the same five as the text report's emoji legend
+// (⚪ unknown, 🟢 healthy, 🟡 degraded, 🟠 issues, 🔴 offline); the order mirrors health.Level.
+type Level int
+
+// Levels, from "could not tell" to worst.
+const (
+	LevelUnknown Level = iota
+	LevelHealthy
+	LevelDegraded
+	LevelIssues
+	LevelOffline
+)
+
+// String is the level's word as drawn beside its colour ("healthy").
+func (l Level) String() string {
+	switch l {
+	case LevelHealthy:
+		return "healthy"
+	case LevelDegraded:
+		return "degraded"
+	case LevelIssues:
+		return "issues"
+	case LevelOffline:
+		return "offline"
+	}
+	return "unknown"
+}
+
 // Colours of the legend, close to Telegram's (Apple and Twemoji) round emoji 🟢 🟡 🟠 🔴 ⚪,
 // darkened where needed so that a white symbol on them stays readable.
 var (
 	colorGreen  = color.RGBA{0x3f, 0xa3, 0x4d, 0xff}
+	colorYellow = color.RGBA{0xfc, 0xc9, 0x35, 0xff}
 	colorOrange = color.RGBA{0xf5, 0x8b, 0x0a, 0xff}
 	colorRed    = color.RGBA{0xdc, 0x2f, 0x3f, 0xff}
+	colorGrey   = color.RGBA{0xa0, 0xa4, 0xa8, 0xff}
 
 	colorInk      = color.RGBA{0x1a, 0x1a, 0x1a, 0xff} // text: near-black on white
 	colorInkMuted = color.RGBA{0x4a, 0x4a, 0x4a, 0xff} // secondary text, still ≥ 7:1 on white
@@ -49,6 +79,21 @@ var (
 	colorNoData   = color.RGBA{0xec, 0xee, 0xf0, 0xff} // spans without data
 	colorWhite    = color.RGBA{0xff, 0xff, 0xff, 0xff}
 )
+
+// color is the level's fill colour.
+func (l Level) color() color.RGBA {
+	switch l {
+	case LevelHealthy:
+		return colorGreen
+	case LevelDegraded:
+		return colorYellow
+	case LevelIssues:
+		return colorOrange
+	case LevelOffline:
+		return colorRed
+	}
+	return colorGrey
+}
 
 // tint mixes c with white: f = 0 is white, 1 is c.
 func tint(c color.RGBA, f float64) color.RGBA {

@@ -47,6 +47,8 @@ func TestExamples(t *testing.T) {
 		{"wan_24h.png", wanHeight, func() ([]byte, error) { return WAN(wanDay(t)) }},
 		{"timeline_24h.png", timelineHeight, func() ([]byte, error) { return Timeline(day24(t)) }},
 		{"timeline_7d.png", timelineHeight, func() ([]byte, error) { return Timeline(week(t)) }},
+		{"topology.png", 0, func() ([]byte, error) { return Topology(home()) }},
+		{"topology_12_nasty.png", 0, func() ([]byte, error) { return Topology(nasty()) }},
 	} {
 		b, err := tc.draw()
 		if err != nil {

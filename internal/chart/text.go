@@ -203,3 +203,14 @@ func ellipsis(s string, st textStyle, maxW float64) string {
 func label(s string, st textStyle, maxW float64) string {
 	return visual(ellipsis(clean(s), st, maxW))
 }
+
+// hasWords reports whether a cleaned string shows anything but unknown-letter marks and
+// punctuation, i.e. whether it can name something on its own.
+func hasWords(s string) bool {
+	for _, r := range s {
+		if r != '?' && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			return true
+		}
+	}
+	return false
+}
