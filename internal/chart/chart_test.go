@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -98,4 +99,42 @@ func encodeDecode(t *testing.T, c *canvas, height int) image.Image {
 		t.Fatal(err)
 	}
 	return decode(t, b, height)
+}
+
+// TestConcurrent draws every picture from several goroutines at once (run with -race): each
+// result equals the one drawn alone, so nothing is shared between pictures but read-only fonts
+// and the buffer pools.
+func TestConcurrent(t *testing.T) {
+	t.Parallel()
+	draws := []func() ([]byte, error){
+		func() ([]byte, error) { return WAN(wanDay(t)) },
+		func() ([]byte, error) { return Timeline(week(t)) },
+		func() ([]byte, error) { return Timeline(day24(t)) },
+		func() ([]byte, error) { return Topology(nasty()) },
+		func() ([]byte, error) { return Topology(home()) },
+	}
+	want := make([][]byte, len(draws))
+	for i, d := range draws {
+		b, err := d()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = b
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		for i, d := range draws {
+			wg.Go(func() {
+				b, err := d()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if !bytes.Equal(b, want[i]) {
+					t.Errorf("picture %d drawn concurrently differs from the one drawn alone", i)
+				}
+			})
+		}
+	}
+	wg.Wait()
 }
