@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"plumebot/internal/plume"
+	"plumebot/internal/render"
 	"plumebot/internal/secret"
 )
 
@@ -198,7 +199,7 @@ func (b *Bot) prompt(step string) string {
 		s := "<b>Step 1/4</b>: send the SSO token URL Plume gave you, like\n" +
 			"<code>https://external.sso.plume.com/oauth2/&lt;id&gt;/v1/token</code>"
 		if b.cfg.DefaultSSOURL != "" {
-			s += "\nor /skip to use <code>" + escape(b.cfg.DefaultSSOURL) + "</code>"
+			s += "\nor /skip to use <code>" + render.Escape(b.cfg.DefaultSSOURL) + "</code>"
 		}
 		return s + "\n/cancel stops."
 	case stepHeader:
@@ -207,7 +208,7 @@ func (b *Bot) prompt(step string) string {
 	case stepPartner:
 		return "<b>Step 3/4</b>: send your Plume partner ID (letters and digits)."
 	case stepAPI:
-		return "<b>Step 4/4</b>: send the API base URL, or /skip for\n<code>" + escape(b.cfg.DefaultAPIBase) + "</code>"
+		return "<b>Step 4/4</b>: send the API base URL, or /skip for\n<code>" + render.Escape(b.cfg.DefaultAPIBase) + "</code>"
 	}
 	return ""
 }
@@ -288,7 +289,7 @@ func (b *Bot) finishAuth(ctx context.Context, r *request, st *authState, apiBase
 			b.log.Warn("credential test failed", "user", r.u.UserID, "err", err)
 		}
 		_, serr := b.chat.Send(ctx, r.u.ChatID, "❌ These credentials did not work: nothing was saved.\n"+
-			renderError(err)+"\n\nSend /auth to try again.", nil)
+			render.Error(err)+"\n\nSend /auth to try again.", nil)
 		return serr
 	}
 	raw, err := json.Marshal(toStored(creds))

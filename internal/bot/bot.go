@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"plumebot/internal/plume"
+	"plumebot/internal/render"
 	"plumebot/internal/store"
 )
 
@@ -257,7 +258,7 @@ func (b *Bot) finish(ctx context.Context, r *request, err error) {
 		b.replyText(ctx, r, string(ue))
 	case errors.As(err, &pe):
 		r.outcome = "error:" + pe.Kind.String()
-		b.replyText(ctx, r, renderError(err)+chatAdvice(err))
+		b.replyText(ctx, r, render.Error(err)+chatAdvice(err))
 	default:
 		r.outcome = "error:internal"
 		b.log.Error("handler failed", "user", r.u.UserID, "chat", r.u.ChatID, "command", r.command, "err", err)

@@ -52,7 +52,7 @@ func (b *Bot) locationArgs(ctx context.Context, r *request, args []string) (locA
 func invalidText(err error) string {
 	var pe *plume.Error
 	if errors.As(err, &pe) {
-		return "⚠️ " + escape(pe.UserMessage())
+		return "⚠️ " + render.Escape(pe.UserMessage())
 	}
 	return "⚠️ Invalid input."
 }
@@ -395,44 +395,4 @@ func buttonLabel(s string) string {
 	}
 	rs := []rune(s)
 	return string(rs[:max-1]) + "…"
-}
-
-// sendPaged shows one page of a paginated view with ◀ ▶ buttons and the page footer; edit != 0
-// edits that message in place (a ◀ ▶ press).
-func (b *Bot) sendPaged(ctx context.Context, r *request, pages render.Pages, page int, nav payload,
-	extra [][]btnSpec, edit int64) error {
-	n := len(pages)
-	if n == 0 {
-		return errors.New("renderer returned no page")
-	}
-	page = min(max(page, 0), n-1)
-	text := pages[page]
-	var rows [][]btnSpec
-	if n > 1 {
-		text += render.PageFooter(page+1, n)
-		var navRow []btnSpec
-		if page > 0 {
-			p := nav
-			p.Action, p.Page = actPage, page-1
-			navRow = append(navRow, btnSpec{"◀", p})
-		}
-		if page < n-1 {
-			p := nav
-			p.Action, p.Page = actPage, page+1
-			navRow = append(navRow, btnSpec{"▶", p})
-		}
-		rows = append(rows, navRow)
-	}
-	rows = append(rows, extra...)
-	kb, err := b.keyboard(ctx, r, rows...)
-	if err != nil {
-		return err
-	}
-	if edit != 0 {
-		b.answer(ctx, r, "")
-		if err := b.chat.Edit(ctx, r.u.ChatID, edit, text, kb); err == nil {
-			return nil
-		}
-	}
-	return b.sendPages(ctx, r, []string{text}, kb)
 }
