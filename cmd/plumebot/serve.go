@@ -15,6 +15,7 @@ import (
 	"plumebot/internal/config"
 	"plumebot/internal/metrics"
 	"plumebot/internal/plume"
+	"plumebot/internal/plumedata"
 	"plumebot/internal/store"
 	"plumebot/internal/telegram"
 )
@@ -64,15 +65,9 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 		DefaultAPIBase: cfg.APIBase,
 		AllowedHosts:   cfg.AllowedHosts,
 		Operator:       cfg.Operator,
-		Plume: plume.Options{
-			Timeout:  cfg.PlumeTimeout,
-			Limits:   plume.NewHostLimits(cfg.PlumeRate, burst(cfg.PlumeRate)),
-			Observer: m,
-			Logger:   log,
-		},
-		Logger:      log,
-		Metrics:     m,
-		SharedCache: cfg.RedisURL != "", // replicas share what they fetched
+		Data:           dataSource(cfg, log, m, st),
+		Logger:         log,
+		Metrics:        m,
 	}, st, tg.Chat())
 	if err != nil {
 		return err
@@ -172,6 +167,29 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 	}
 	tg.Wait()
 	return nil
+}
+
+// plumeOptions are the Plume client options serve and check share: the timeout, the per-host
+// rate limit and the hosts credentials may name.
+func plumeOptions(cfg *config.Config) plume.Options {
+	return plume.Options{
+		Timeout:      cfg.PlumeTimeout,
+		Limits:       plume.NewHostLimits(cfg.PlumeRate, burst(cfg.PlumeRate)),
+		AllowedHosts: cfg.AllowedHosts,
+	}
+}
+
+// dataSource is the process's one Plume data source, counted in m. On Redis, replicas share
+// what they fetched through the sealed store; the embedded store serves one process, whose
+// in-process cache is enough.
+func dataSource(cfg *config.Config, log *slog.Logger, m *metrics.Metrics, st *store.Store) *plumedata.Source {
+	opts := plumeOptions(cfg)
+	opts.Observer, opts.Logger = m, log
+	dc := plumedata.Config{Plume: opts, Observer: m, Logger: log}
+	if cfg.RedisURL != "" {
+		dc.Shared = st
+	}
+	return plumedata.New(dc)
 }
 
 // openStore opens Redis or the embedded store, with the sealing key (see README: key handling).

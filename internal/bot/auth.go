@@ -276,11 +276,7 @@ func (b *Bot) finishAuth(ctx context.Context, r *request, st *authState, apiBase
 	if _, err := b.chat.Send(ctx, r.u.ChatID, "⏳ Testing credentials…", nil); err != nil {
 		b.log.Warn("send failed", "chat", r.u.ChatID, "err", err)
 	}
-	c, err := plume.NewClient(creds, b.plumeOptions())
-	if err == nil {
-		err = c.Token(ctx)
-	}
-	if err != nil {
+	if err := b.data.Verify(ctx, creds); err != nil {
 		r.outcome = "error:auth"
 		var pe *plume.Error
 		if errors.As(err, &pe) {
@@ -299,11 +295,6 @@ func (b *Bot) finishAuth(ctx context.Context, r *request, st *authState, apiBase
 	if err := b.st.PutUser(ctx, r.u.UserID, kindCreds, raw); err != nil {
 		return err
 	}
-	b.clientsMu.Lock()
-	if _, ok := b.clients[creds.Fingerprint()]; !ok && len(b.clients) < maxClients {
-		b.clients[creds.Fingerprint()] = c // keep the token just fetched
-	}
-	b.clientsMu.Unlock()
 	_, err = b.chat.Send(ctx, r.u.ChatID, "✅ Credentials work and are saved (encrypted).\n"+
 		"Try /health &lt;customerId&gt; &lt;locationId&gt;, /find &lt;email&gt; or /help.", nil)
 	return err
