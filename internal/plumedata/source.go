@@ -38,16 +38,11 @@ type Config struct {
 	Observer Observer
 	Logger   *slog.Logger     // default: discard
 	Now      func() time.Time // the cache's clock; default time.Now
-	// MaxEntries bounds the in-process cache; default 10,000 (a few MiB).
-	MaxEntries int
 }
 
-const (
-	defaultMaxEntries = 10000
-	// maxClients bounds the client pool. Credentials come and go rarely; dropping every
-	// client when it is full only costs a token fetch each.
-	maxClients = 10000
-)
+// maxClients bounds the client pool. Credentials come and go rarely; dropping every client
+// when it is full only costs a token fetch each.
+const maxClients = 10000
 
 // Source reads Plume data for any number of credentials. It is safe for concurrent use and
 // holds one *plume.Client per credentials, so a token is fetched once and reused by every
@@ -72,9 +67,6 @@ func New(cfg Config) *Source {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.MaxEntries <= 0 {
-		cfg.MaxEntries = defaultMaxEntries
-	}
 	if cfg.Observer == nil {
 		cfg.Observer = nopObserver{}
 	}
@@ -87,7 +79,7 @@ func New(cfg Config) *Source {
 		obs:     cfg.Observer,
 		log:     cfg.Logger,
 		now:     cfg.Now,
-		cache:   newCache(cfg.Now, cfg.MaxEntries),
+		cache:   newCache(cfg.Now, maxCacheEntries),
 		clients: map[string]*plume.Client{},
 	}
 }
