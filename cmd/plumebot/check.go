@@ -6,14 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
-	"plumebot/internal/bot"
 	"plumebot/internal/config"
 	"plumebot/internal/console"
 	"plumebot/internal/health"
-	"plumebot/internal/plume"
+	"plumebot/internal/plumedata"
 	"plumebot/internal/render"
 )
 
@@ -40,30 +40,31 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return exitUnknown
 	}
 	customerID, locationID := fs.Arg(0), fs.Arg(1)
-	for _, v := range []struct{ kind, id string }{{"customer", customerID}, {"location", locationID}} {
-		if err := plume.ValidateID(v.kind, v.id); err != nil {
-			fmt.Fprintln(stderr, "UNKNOWN:", plainError(err))
-			return exitUnknown
-		}
+	if err := plumedata.ValidateLocation(customerID, locationID); err != nil {
+		fmt.Fprintln(stderr, "UNKNOWN:", plainError(err))
+		return exitUnknown
 	}
 	cfg, err := config.Load(getenv, config.ModeCheck)
 	if err != nil {
 		fmt.Fprintf(stderr, "UNKNOWN: configuration:\n%v\n", err)
 		return exitUnknown
 	}
-	client, err := plume.NewClient(*cfg.Operator, plume.Options{
-		Timeout:      cfg.PlumeTimeout,
-		Limits:       plume.NewHostLimits(cfg.PlumeRate, burst(cfg.PlumeRate)),
-		AllowedHosts: cfg.AllowedHosts,
-	})
+	// One read with nothing to share it with: the cache stays unused (fresh).
+	opts := plumeOptions(cfg)
+	opts.Logger = slog.Default()
+	data, err := plumedata.New(plumedata.Config{Plume: opts}).Session(*cfg.Operator)
 	if err != nil {
 		fmt.Fprintln(stderr, "UNKNOWN:", plainError(err))
 		return exitUnknown
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*cfg.PlumeTimeout+5*time.Second)
 	defer cancel()
-	snap := bot.FetchSnapshot(ctx, client, customerID, locationID)
-	report := health.Analyze(snap, time.Now())
+	snap, err := data.Snapshot(ctx, customerID, locationID, plumedata.AllParts, true)
+	if err != nil {
+		fmt.Fprintln(stderr, "UNKNOWN:", plainError(err))
+		return exitUnknown
+	}
+	report := health.Analyze(snap.Snapshot, time.Now())
 
 	if *asJSON {
 		enc := json.NewEncoder(stdout)

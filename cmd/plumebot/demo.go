@@ -11,6 +11,7 @@ import (
 	"plumebot/internal/bot"
 	"plumebot/internal/console"
 	"plumebot/internal/plume"
+	"plumebot/internal/plumedata"
 	"plumebot/internal/plumesim"
 	"plumebot/internal/secret"
 	"plumebot/internal/store"
@@ -46,15 +47,20 @@ func demo(ctx context.Context, _ []string, stdin io.Reader, stdout, stderr io.Wr
 	creds := plume.Credentials{TokenURL: info.SSOURL, AuthHeader: secret.String(info.AuthHeader),
 		PartnerID: info.PartnerID, APIBase: info.APIBase, ReportsBase: info.ReportsBase}
 	con := console.New(stdout)
+	hosts := []string{"127.0.0.1"}
+	// Logs would interleave with the chat; warnings and errors still show.
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	b, err := bot.New(bot.Config{
 		AllowedUsers:   []int64{demoUser},
 		DefaultSSOURL:  info.SSOURL,
 		DefaultAPIBase: info.APIBase,
-		AllowedHosts:   []string{"127.0.0.1"},
+		AllowedHosts:   hosts,
 		Operator:       &creds,
-		Plume:          plume.Options{HTTPClient: sim.Client()},
-		// Logs would interleave with the chat; warnings and errors still show.
-		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Data: plumedata.New(plumedata.Config{
+			Plume:  plume.Options{HTTPClient: sim.Client(), AllowedHosts: hosts},
+			Logger: log,
+		}),
+		Logger: log,
 	}, st, con)
 	if err != nil {
 		fmt.Fprintln(stderr, "demo:", err)

@@ -11,10 +11,13 @@ import (
 	"net/url"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"plumebot/internal/bot"
 	"plumebot/internal/config"
 	"plumebot/internal/metrics"
 	"plumebot/internal/plume"
+	"plumebot/internal/plumedata"
 	"plumebot/internal/store"
 	"plumebot/internal/telegram"
 )
@@ -64,35 +67,62 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 		DefaultAPIBase: cfg.APIBase,
 		AllowedHosts:   cfg.AllowedHosts,
 		Operator:       cfg.Operator,
-		Plume: plume.Options{
-			Timeout:  cfg.PlumeTimeout,
-			Limits:   plume.NewHostLimits(cfg.PlumeRate, burst(cfg.PlumeRate)),
-			Observer: m,
-			Logger:   log,
-		},
-		Logger:      log,
-		Metrics:     m,
-		SharedCache: cfg.RedisURL != "", // replicas share what they fetched
+		Data:           dataSource(cfg, log, m, st),
+		Logger:         log,
+		Metrics:        m,
 	}, st, tg.Chat())
 	if err != nil {
 		return err
 	}
-	// getMe teaches the adapter its own username, so "/health@OtherBot" in a group is ignored.
+	introduce(ctx, tg, b, log)
+	m.ObserveConversations(b.ActiveConversations)
+	return receive(ctx, cfg, log, ready, newMux(cfg, st, tg, m, b), tg, b)
+}
+
+// plumeOptions are the Plume client options serve and check share: the timeout, the per-host
+// rate limit and the hosts credentials may name.
+func plumeOptions(cfg *config.Config) plume.Options {
+	return plume.Options{
+		Timeout:      cfg.PlumeTimeout,
+		Limits:       plume.NewHostLimits(cfg.PlumeRate, burst(cfg.PlumeRate)),
+		AllowedHosts: cfg.AllowedHosts,
+	}
+}
+
+// dataSource is the process's one Plume data source, counted in m. On Redis, replicas share
+// what they fetched through the sealed store; the embedded store serves one process, whose
+// in-process cache is enough.
+func dataSource(cfg *config.Config, log *slog.Logger, m *metrics.Metrics, st *store.Store) *plumedata.Source {
+	opts := plumeOptions(cfg)
+	opts.Observer, opts.Logger = m, log
+	dc := plumedata.Config{Plume: opts, Observer: m, Logger: log}
+	if cfg.RedisURL != "" {
+		dc.Shared = st
+	}
+	return plumedata.New(dc)
+}
+
+// introduce tells Telegram who the bot is: getMe teaches the adapter its own username (so
+// "/health@OtherBot" in a group is ignored), setMyCommands fills the command menu. Neither
+// failure is fatal: the bot works without them.
+func introduce(ctx context.Context, tg *telegram.Adapter, b *bot.Bot, log *slog.Logger) {
 	if name, err := tg.Me(ctx); err != nil {
 		log.Warn("getMe failed; is TELEGRAM_BOT_TOKEN right?", "err", err)
 	} else {
 		log.Info("signed in to Telegram", "bot", name)
 	}
-	m.ObserveConversations(b.ActiveConversations)
 	cmds := make([]telegram.Command, 0, len(b.Commands()))
 	for _, c := range b.Commands() {
 		cmds = append(cmds, telegram.Command{Name: c.Name, Description: c.Description})
 	}
 	if err := tg.SetCommands(ctx, cmds); err != nil {
-		// Not fatal: the bot works without the command menu.
 		log.Warn("setMyCommands failed", "err", err)
 	}
+}
 
+// newMux is the HTTP side: /healthz, /readyz (store and Telegram reachable), /metrics, and the
+// webhook when PLUMEBOT_WEBHOOK_URL is set.
+func newMux(cfg *config.Config, st *store.Store, tg *telegram.Adapter, m *metrics.Metrics, b *bot.Bot) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -109,9 +139,7 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 		io.WriteString(w, "ready\n")
 	})
 	mux.Handle("GET /metrics", m.Handler())
-
-	webhook := cfg.WebhookURL != ""
-	if webhook {
+	if cfg.WebhookURL != "" {
 		u, _ := url.Parse(cfg.WebhookURL) // validated by config
 		path := u.Path
 		if path == "" {
@@ -119,59 +147,56 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 		}
 		mux.Handle("POST "+path, tg.WebhookHandler(cfg.WebhookSecret.Reveal(), b))
 	}
+	return mux
+}
 
-	var srv *http.Server
-	errc := make(chan error, 2)
+// receive serves HTTP and receives updates (webhook or long polling) until ctx is done or one of
+// them fails, then stops both and waits for the handlers still running.
+func receive(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan<- string, mux http.Handler,
+	tg *telegram.Adapter, b *bot.Bot) error {
+	g, gctx := errgroup.WithContext(ctx)
+	addr := ""
 	if cfg.ListenAddr != "" {
 		ln, err := net.Listen("tcp", cfg.ListenAddr)
 		if err != nil {
 			return fmt.Errorf("PLUMEBOT_LISTEN_ADDR: %w", err)
 		}
-		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- err
-			}
-		}()
-		log.Info("listening", "addr", ln.Addr().String(), "webhook", webhook)
-		if ready != nil {
-			ready <- ln.Addr().String()
-		}
-	} else if ready != nil {
-		ready <- ""
-	}
-
-	if webhook {
-		if err := tg.SetWebhook(ctx, cfg.WebhookURL, cfg.WebhookSecret.Reveal()); err != nil {
-			return fmt.Errorf("setWebhook: %w", err)
-		}
-		log.Info("webhook mode", "url", cfg.WebhookURL)
-		select {
-		case <-ctx.Done():
-		case err := <-errc:
-			return err
-		}
-	} else {
-		log.Info("long polling")
-		go func() { errc <- tg.Poll(ctx, b) }()
-		select {
-		case <-ctx.Done():
-			<-errc
-		case err := <-errc:
-			if err != nil {
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		g.Go(func() error {
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}
-		}
+			return nil
+		})
+		g.Go(func() error {
+			<-gctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx) // past the deadline, open connections are just dropped
+			return nil
+		})
+		addr = ln.Addr().String()
+		log.Info("listening", "addr", addr, "webhook", cfg.WebhookURL != "")
 	}
-
+	if ready != nil {
+		ready <- addr
+	}
+	if cfg.WebhookURL != "" {
+		g.Go(func() error {
+			if err := tg.SetWebhook(gctx, cfg.WebhookURL, cfg.WebhookSecret.Reveal()); err != nil {
+				return fmt.Errorf("setWebhook: %w", err)
+			}
+			log.Info("webhook mode", "url", cfg.WebhookURL)
+			return nil
+		})
+	} else {
+		log.Info("long polling")
+		g.Go(func() error { return tg.Poll(gctx, b) })
+	}
+	err := g.Wait()
 	log.Info("shutting down")
-	if srv != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}
 	tg.Wait()
-	return nil
+	return err
 }
 
 // openStore opens Redis or the embedded store, with the sealing key (see README: key handling).

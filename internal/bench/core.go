@@ -12,6 +12,7 @@ import (
 
 	"plumebot/internal/bot"
 	"plumebot/internal/plume"
+	"plumebot/internal/plumedata"
 	"plumebot/internal/plumesim"
 )
 
@@ -49,12 +50,13 @@ func (w *world) throughput(ctx context.Context, n, workers int, cold bool) (Thro
 	defer st.Close()
 	chat := &memChat{}
 	users := userIDs(5_000_000, 1000)
-	b, err := w.newBot(st, chat, users, nil)
+	data := w.newSource(nil)
+	b, err := w.newBot(st, chat, users, data)
 	if err != nil {
 		return res, err
 	}
 	w.sim.SetLatency(0)
-	if err := w.warmToken(ctx, b); err != nil {
+	if err := w.warmToken(ctx, data); err != nil {
 		return res, err
 	}
 	ups := make([]bot.Update, n)
@@ -129,13 +131,14 @@ func (w *world) upstream(ctx context.Context, same int, L time.Duration) (Upstre
 	defer st.Close()
 	chat := &memChat{}
 	users := userIDs(6_000_000, same+2)
-	b, err := w.newBot(st, chat, users, nil)
+	data := w.newSource(nil)
+	b, err := w.newBot(st, chat, users, data)
 	if err != nil {
 		return res, err
 	}
 	w.sim.SetLatency(0)
 	defer w.sim.SetLatency(0)
-	if err := w.warmToken(ctx, b); err != nil {
+	if err := w.warmToken(ctx, data); err != nil {
 		return res, err
 	}
 	cid, lid, err := w.cold()
@@ -197,12 +200,7 @@ func (w *world) tokens(ctx context.Context, ttl, d time.Duration, conc int, L ti
 	defer w.sim.SetTokenTTL(30 * time.Minute)
 	w.sim.SetLatency(L)
 	defer w.sim.SetLatency(0)
-	st, err := newStore(ctx)
-	if err != nil {
-		return res, err
-	}
-	defer st.Close()
-	b, err := w.newBot(st, &memChat{}, nil, nil)
+	data, err := w.newSource(nil).Session(w.creds)
 	if err != nil {
 		return res, err
 	}
@@ -220,7 +218,7 @@ func (w *world) tokens(ctx context.Context, ttl, d time.Duration, conc int, L ti
 	for i := range conc {
 		wg.Go(func() {
 			for time.Now().Before(deadline) && ctx.Err() == nil {
-				s, err := b.Snapshot(ctx, w.creds, ids[i][0], ids[i][1], true)
+				s, err := data.Snapshot(ctx, ids[i][0], ids[i][1], plumedata.AllParts, true)
 				snaps.Add(1)
 				if err != nil || s.LocationErr != nil || s.NodesErr != nil || s.DevicesErr != nil || s.QoEErr != nil {
 					failed.Add(1)
@@ -280,7 +278,7 @@ func (w *world) burst(ctx context.Context, n int, rps float64, burstN int, L tim
 		mu.Unlock()
 	}}
 	// No token warm-up: it would spend the limiter's burst before the measurement.
-	b, err := w.newBot(st, chat, users, plume.NewHostLimits(rps, burstN))
+	b, err := w.newBot(st, chat, users, w.newSource(plume.NewHostLimits(rps, burstN)))
 	if err != nil {
 		return res, err
 	}
@@ -420,7 +418,8 @@ func (w *world) memoryRSS(ctx context.Context, n int, res *MemoryResult) error {
 	defer st.Close()
 	chat := &memChat{}
 	users := userIDs(8_000_000, n)
-	b, err := w.newBot(st, chat, users, nil)
+	data := w.newSource(nil)
+	b, err := w.newBot(st, chat, users, data)
 	if err != nil {
 		return err
 	}
@@ -468,7 +467,8 @@ func (w *world) memoryIdle(ctx context.Context, n int, res *MemoryResult) error 
 		}
 	}
 	h1 := heapAfterGC()
-	b, err := w.newBot(st, &memChat{}, users, nil)
+	data := w.newSource(nil)
+	b, err := w.newBot(st, &memChat{}, users, data)
 	if err != nil {
 		return err
 	}
@@ -491,7 +491,8 @@ func (w *world) memoryConversations(ctx context.Context, n int, res *MemoryResul
 	}
 	defer st.Close()
 	users := userIDs(10_000_000, n)
-	b, err := w.newBot(st, &memChat{}, users, nil)
+	data := w.newSource(nil)
+	b, err := w.newBot(st, &memChat{}, users, data)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"plumebot/internal/bot"
 	"plumebot/internal/plume"
+	"plumebot/internal/plumedata"
 	"plumebot/internal/plumesim"
 	"plumebot/internal/secret"
 	"plumebot/internal/store"
@@ -135,32 +136,48 @@ func userIDs(base int64, n int) []int64 {
 	return ids
 }
 
-// newBot wires the real core the way cmd/plumebot does, with the simulator as Plume and the
-// operator's credentials (the simulator's) for every allowed user.
-func (w *world) newBot(st bot.Store, chat bot.Chat, users []int64, limits *plume.HostLimits) (*bot.Bot, error) {
+// hosts are the hosts the bench's credentials name: the simulator's.
+var hosts = []string{"127.0.0.1"}
+
+// newSource is the Plume data source as cmd/plumebot builds it, with the simulator as Plume;
+// limits nil turns Plume's rate limit off (the scenarios that want it pass it).
+func (w *world) newSource(limits *plume.HostLimits) *plumedata.Source {
 	if limits == nil {
-		limits = plume.NewHostLimits(0, 0) // off: scenarios that want Plume's limit pass it
+		limits = plume.NewHostLimits(0, 0)
 	}
+	return plumedata.New(plumedata.Config{
+		Plume:  plume.Options{HTTPClient: w.plumeHTTP, Limits: limits, AllowedHosts: hosts},
+		Logger: slog.New(slog.DiscardHandler),
+	})
+}
+
+// newBot wires the real core the way cmd/plumebot does, reading Plume through data with the
+// operator's credentials (the simulator's) for every allowed user.
+func (w *world) newBot(st bot.Store, chat bot.Chat, users []int64, data *plumedata.Source) (*bot.Bot, error) {
 	creds := w.creds
 	return bot.New(bot.Config{
 		AllowedUsers:   users,
 		DefaultSSOURL:  w.info.SSOURL,
 		DefaultAPIBase: w.info.APIBase,
-		AllowedHosts:   []string{"127.0.0.1"},
+		AllowedHosts:   hosts,
 		Operator:       &creds,
-		Plume:          plume.Options{HTTPClient: w.plumeHTTP, Limits: limits},
+		Data:           data,
 		Logger:         slog.New(slog.DiscardHandler),
 	}, st, chat)
 }
 
-// warmToken makes the bot hold a token before a measurement, so "cold" means a cold cache,
+// warmToken makes data hold a token before a measurement, so "cold" means a cold cache,
 // not a first login. It asks about a variant no user will use.
-func (w *world) warmToken(ctx context.Context, b *bot.Bot) error {
+func (w *world) warmToken(ctx context.Context, data *plumedata.Source) error {
 	cid, lid, err := w.cold()
 	if err != nil {
 		return err
 	}
-	snap, err := b.Snapshot(ctx, w.creds, cid, lid, true)
+	s, err := data.Session(w.creds)
+	if err != nil {
+		return err
+	}
+	snap, err := s.Snapshot(ctx, cid, lid, plumedata.AllParts, true) // all parts: every connection warm too
 	if err != nil {
 		return err
 	}

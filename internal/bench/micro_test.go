@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"plumebot/internal/bot"
 	"plumebot/internal/health"
 	"plumebot/internal/plume"
+	"plumebot/internal/plumedata"
 	"plumebot/internal/render"
 )
 
@@ -65,12 +65,16 @@ func BenchmarkFetchDevicesHuge(b *testing.B) {
 func hugeSnapshot(b *testing.B) health.Snapshot {
 	b.Helper()
 	w := newBenchWorld(b)
-	c, cid, lid := hugeClient(b, w)
-	s := bot.FetchSnapshot(context.Background(), c, cid, lid)
-	if s.LocationErr != nil || s.NodesErr != nil || s.DevicesErr != nil || s.QoEErr != nil {
-		b.Fatal(s.LocationErr, s.NodesErr, s.DevicesErr, s.QoEErr)
+	data, err := w.newSource(nil).Session(w.creds)
+	if err != nil {
+		b.Fatal(err)
 	}
-	return s
+	loc := w.info.Locations["huge"]
+	s, err := data.Snapshot(context.Background(), loc.CustomerID, loc.LocationID, plumedata.AllParts, true)
+	if err != nil || s.LocationErr != nil || s.NodesErr != nil || s.DevicesErr != nil || s.QoEErr != nil {
+		b.Fatal(err, s.LocationErr, s.NodesErr, s.DevicesErr, s.QoEErr)
+	}
+	return s.Snapshot
 }
 
 // BenchmarkAnalyzeHuge is the health verdict of the huge location.
@@ -127,11 +131,12 @@ func benchHandle(b *testing.B, cold bool) {
 	b.Cleanup(func() { _ = st.Close() })
 	chat := &memChat{}
 	users := userIDs(1, 1000)
-	bt, err := w.newBot(st, chat, users, nil)
+	data := w.newSource(nil)
+	bt, err := w.newBot(st, chat, users, data)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := w.warmToken(ctx, bt); err != nil {
+	if err := w.warmToken(ctx, data); err != nil {
 		b.Fatal(err)
 	}
 	wcid, wlid, err := w.cold()

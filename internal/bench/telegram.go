@@ -154,13 +154,14 @@ func (w *world) latencyScenario(ctx context.Context, n int, L time.Duration, pac
 	defer st.Close()
 	tr := newTracer(n)
 	users := userIDs(3_000_000, n)
-	b, err := w.newBot(st, tracingChat{ad.Chat(), tr}, users, nil)
+	data := w.newSource(nil)
+	b, err := w.newBot(st, tracingChat{ad.Chat(), tr}, users, data)
 	if err != nil {
 		return res, err
 	}
 	w.sim.SetLatency(L)
 	defer w.sim.SetLatency(0)
-	if err := w.warmToken(ctx, b); err != nil {
+	if err := w.warmToken(ctx, data); err != nil {
 		return res, err
 	}
 	texts := make([]string, n)

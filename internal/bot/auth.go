@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"plumebot/internal/plume"
+	"plumebot/internal/render"
 	"plumebot/internal/secret"
 )
 
@@ -198,7 +199,7 @@ func (b *Bot) prompt(step string) string {
 		s := "<b>Step 1/4</b>: send the SSO token URL Plume gave you, like\n" +
 			"<code>https://external.sso.plume.com/oauth2/&lt;id&gt;/v1/token</code>"
 		if b.cfg.DefaultSSOURL != "" {
-			s += "\nor /skip to use <code>" + escape(b.cfg.DefaultSSOURL) + "</code>"
+			s += "\nor /skip to use <code>" + render.Escape(b.cfg.DefaultSSOURL) + "</code>"
 		}
 		return s + "\n/cancel stops."
 	case stepHeader:
@@ -207,7 +208,7 @@ func (b *Bot) prompt(step string) string {
 	case stepPartner:
 		return "<b>Step 3/4</b>: send your Plume partner ID (letters and digits)."
 	case stepAPI:
-		return "<b>Step 4/4</b>: send the API base URL, or /skip for\n<code>" + escape(b.cfg.DefaultAPIBase) + "</code>"
+		return "<b>Step 4/4</b>: send the API base URL, or /skip for\n<code>" + render.Escape(b.cfg.DefaultAPIBase) + "</code>"
 	}
 	return ""
 }
@@ -275,11 +276,7 @@ func (b *Bot) finishAuth(ctx context.Context, r *request, st *authState, apiBase
 	if _, err := b.chat.Send(ctx, r.u.ChatID, "⏳ Testing credentials…", nil); err != nil {
 		b.log.Warn("send failed", "chat", r.u.ChatID, "err", err)
 	}
-	c, err := plume.NewClient(creds, b.plumeOptions())
-	if err == nil {
-		err = c.Token(ctx)
-	}
-	if err != nil {
+	if err := b.data.Verify(ctx, creds); err != nil {
 		r.outcome = "error:auth"
 		var pe *plume.Error
 		if errors.As(err, &pe) {
@@ -288,7 +285,7 @@ func (b *Bot) finishAuth(ctx context.Context, r *request, st *authState, apiBase
 			b.log.Warn("credential test failed", "user", r.u.UserID, "err", err)
 		}
 		_, serr := b.chat.Send(ctx, r.u.ChatID, "❌ These credentials did not work: nothing was saved.\n"+
-			renderError(err)+"\n\nSend /auth to try again.", nil)
+			render.Error(err)+"\n\nSend /auth to try again.", nil)
 		return serr
 	}
 	raw, err := json.Marshal(toStored(creds))
@@ -298,11 +295,6 @@ func (b *Bot) finishAuth(ctx context.Context, r *request, st *authState, apiBase
 	if err := b.st.PutUser(ctx, r.u.UserID, kindCreds, raw); err != nil {
 		return err
 	}
-	b.clientsMu.Lock()
-	if _, ok := b.clients[creds.Fingerprint()]; !ok && len(b.clients) < maxClients {
-		b.clients[creds.Fingerprint()] = c // keep the token just fetched
-	}
-	b.clientsMu.Unlock()
 	_, err = b.chat.Send(ctx, r.u.ChatID, "✅ Credentials work and are saved (encrypted).\n"+
 		"Try /health &lt;customerId&gt; &lt;locationId&gt;, /find &lt;email&gt; or /help.", nil)
 	return err

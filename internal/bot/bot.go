@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"plumebot/internal/plume"
+	"plumebot/internal/plumedata"
+	"plumebot/internal/render"
 	"plumebot/internal/store"
 )
 
@@ -20,9 +22,9 @@ type Config struct {
 	AllowEveryone                      bool
 	DefaultSSOURL                      string             // PLUME_SSO_URL: /skip at the SSO step takes it
 	DefaultAPIBase                     string             // PLUME_API_BASE (default plume.DefaultAPIBase)
-	AllowedHosts                       []string           // PLUME_ALLOWED_HOSTS
+	AllowedHosts                       []string           // PLUME_ALLOWED_HOSTS: hosts a URL typed in /auth may name
 	Operator                           *plume.Credentials // operator-provisioned credentials, nil if none
-	Plume                              plume.Options      // shared HTTP client, limits, timeout, observer
+	Data                               *plumedata.Source  // required: Plume reads, cached and shared with the process's other consumers
 	Logger                             *slog.Logger
 	Now                                func() time.Time
 	AuthTimeout                        time.Duration // idle /auth conversation expiry, default 10m
@@ -30,15 +32,13 @@ type Config struct {
 	// ProgressDelay is how long a command may take before a "⏳ Checking…" placeholder is
 	// shown (default 400 ms); negative shows it at once.
 	ProgressDelay time.Duration
-	// SharedCache also caches Plume data in the store, sealed, so replicas on one Redis
-	// share it. Off for the embedded store, where the in-process cache is enough.
-	SharedCache bool
 }
 
-// Metrics receives the core's counters; any method may be a no-op.
+// Metrics receives the core's counters (cache counters go through Data's observer).
 type Metrics interface {
+	// Command counts one update: its command name, outcome ("ok", "usage", "denied",
+	// "error:<kind>") and how long it took.
 	Command(name, outcome string, d time.Duration)
-	CacheResult(endpoint string, hit bool)
 }
 
 // Store is the subset of *store.Store the core uses.
@@ -77,12 +77,9 @@ type Bot struct {
 	now     func() time.Time
 	metrics Metrics
 
+	data *plumedata.Source
+
 	users, chats map[int64]bool
-
-	clientsMu sync.Mutex
-	clients   map[string]*plume.Client // by credentials fingerprint, so tokens are reused
-
-	cache *cache
 
 	convMu sync.Mutex
 	convs  map[int64]time.Time // /auth conversations this process saw last, by deadline
@@ -90,8 +87,8 @@ type Bot struct {
 
 // New checks the configuration and returns a Bot.
 func New(cfg Config, st Store, chat Chat) (*Bot, error) {
-	if st == nil || chat == nil {
-		return nil, errors.New("bot: store and chat are required")
+	if st == nil || chat == nil || cfg.Data == nil {
+		return nil, errors.New("bot: store, chat and data source are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -126,10 +123,9 @@ func New(cfg Config, st Store, chat Chat) (*Bot, error) {
 		log:     cfg.Logger,
 		now:     cfg.Now,
 		metrics: cfg.Metrics,
+		data:    cfg.Data,
 		users:   map[int64]bool{},
 		chats:   map[int64]bool{},
-		clients: map[string]*plume.Client{},
-		cache:   newCache(cfg.Now, maxCacheEntries),
 		convs:   map[int64]time.Time{},
 	}
 	if b.metrics == nil {
@@ -145,7 +141,7 @@ func New(cfg Config, st Store, chat Chat) (*Bot, error) {
 		b.chats[id] = true
 	}
 	if cfg.Operator != nil {
-		if _, err := b.client(*cfg.Operator); err != nil {
+		if _, err := cfg.Data.Session(*cfg.Operator); err != nil {
 			return nil, fmt.Errorf("bot: operator credentials: %w", err)
 		}
 	}
@@ -155,7 +151,6 @@ func New(cfg Config, st Store, chat Chat) (*Bot, error) {
 type nopMetrics struct{}
 
 func (nopMetrics) Command(string, string, time.Duration) {}
-func (nopMetrics) CacheResult(string, bool)              {}
 
 // request is the per-update state the handlers share.
 type request struct {
@@ -165,9 +160,9 @@ type request struct {
 	customer    string
 	location    string
 	outcome     string
-	answered    bool  // the callback was answered
-	placeholder int64 // "⏳ Checking…" message to edit into the result, 0 if none
-	sess        *session
+	answered    bool               // the callback was answered
+	placeholder int64              // "⏳ Checking…" message to edit into the result, 0 if none
+	sess        *plumedata.Session // the user's Plume access, for commands that need one
 
 	phMu        sync.Mutex  // guards placeholder while a delayed progress message may be sent
 	phTimer     *time.Timer // the delayed placeholder, if any
@@ -257,7 +252,7 @@ func (b *Bot) finish(ctx context.Context, r *request, err error) {
 		b.replyText(ctx, r, string(ue))
 	case errors.As(err, &pe):
 		r.outcome = "error:" + pe.Kind.String()
-		b.replyText(ctx, r, renderError(err)+chatAdvice(err))
+		b.replyText(ctx, r, render.Error(err)+chatAdvice(err))
 	default:
 		r.outcome = "error:internal"
 		b.log.Error("handler failed", "user", r.u.UserID, "chat", r.u.ChatID, "command", r.command, "err", err)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"plumebot/internal/plumedata"
 )
 
 // Button payloads live server-side: callback_data is "a:", a random keyboard ID and the
@@ -171,9 +173,9 @@ func (b *Bot) onCallback(ctx context.Context, r *request) error {
 	case actWAN:
 		return b.runWAN(ctx, r, loc)
 	case actHistory:
-		w, ok := windowByName(p.Extra)
+		w, ok := plumedata.WindowNamed(p.Extra)
 		if !ok {
-			w = statsWindows[1]
+			w = plumedata.DefaultWindow()
 		}
 		edit := int64(0)
 		if p.Extra != "" {

@@ -5,12 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
-	"time"
 	"unicode/utf8"
 
 	"plumebot/internal/health"
 	"plumebot/internal/plume"
+	"plumebot/internal/plumedata"
 	"plumebot/internal/render"
 )
 
@@ -39,7 +38,7 @@ func (b *Bot) locationArgs(ctx context.Context, r *request, args []string) (locA
 		r.customer, r.location = s.CustomerID, s.LocationID
 		return locArgs{cid: s.CustomerID, lid: s.LocationID, saved: true}, nil
 	case 2:
-		if err := validateLocation(args[0], args[1]); err != nil {
+		if err := plumedata.ValidateLocation(args[0], args[1]); err != nil {
 			return locArgs{}, usageError(invalidText(err) + "\n" + usage)
 		}
 		r.customer, r.location = args[0], args[1]
@@ -52,21 +51,15 @@ func (b *Bot) locationArgs(ctx context.Context, r *request, args []string) (locA
 func invalidText(err error) string {
 	var pe *plume.Error
 	if errors.As(err, &pe) {
-		return "⚠️ " + escape(pe.UserMessage())
+		return "⚠️ " + render.Escape(pe.UserMessage())
 	}
 	return "⚠️ Invalid input."
 }
 
-func (b *Bot) opts(age time.Duration) render.Options {
-	return render.Options{Now: b.now(), DataAge: age}
-}
-
-// ageOf is how old a cached result is; 0 when it was fetched for this request.
-func (b *Bot) ageOf(hit bool, at time.Time) time.Duration {
-	if !hit {
-		return 0
-	}
-	return b.now().Sub(at)
+// opts are the render options of a view whose data is meta's (its age, when cached).
+func (b *Bot) opts(m plumedata.Meta) render.Options {
+	now := b.now()
+	return render.Options{Now: now, DataAge: m.Age(now)}
 }
 
 // remember saves the user's last location. Most commands are about the location already
@@ -93,6 +86,15 @@ func atLocation(run func(b *Bot, ctx context.Context, r *request, loc locArgs) e
 	}
 }
 
+// begin is the preamble of every view, run before it reads Plume: the audit names the
+// location, and a slow answer shows progress (typing; for a command also a placeholder).
+func (b *Bot) begin(ctx context.Context, r *request, loc locArgs) {
+	if loc.cid != "" {
+		r.customer, r.location = loc.cid, loc.lid
+	}
+	b.progress(ctx, r)
+}
+
 // The first view of each paged or multi-mode command; buttons call the run* functions.
 func (b *Bot) showHealth(ctx context.Context, r *request, l locArgs) error {
 	return b.runHealth(ctx, r, l, false)
@@ -107,7 +109,7 @@ func (b *Bot) showWiFi(ctx context.Context, r *request, l locArgs) error {
 	return b.runWiFi(ctx, r, l, 0, 0)
 }
 func (b *Bot) showStats(ctx context.Context, r *request, l locArgs) error {
-	return b.runStats(ctx, r, l, statsWindows[1], 0)
+	return b.runStats(ctx, r, l, plumedata.DefaultWindow(), 0)
 }
 
 // sendView remembers the location and sends its view with the follow-up buttons.
@@ -121,160 +123,123 @@ func (b *Bot) sendView(ctx context.Context, r *request, loc locArgs, pages rende
 }
 
 func (b *Bot) runHealth(ctx context.Context, r *request, loc locArgs, fresh bool) error {
-	r.customer, r.location = loc.cid, loc.lid
-	b.progress(ctx, r)
-	snap, age := b.snapshot(ctx, r.sess, loc.cid, loc.lid, fresh)
+	b.begin(ctx, r, loc)
+	snap, err := r.sess.Snapshot(ctx, loc.cid, loc.lid, plumedata.AllParts, fresh)
+	if err != nil {
+		return err
+	}
 	if snap.LocationErr != nil && snap.NodesErr != nil && snap.DevicesErr != nil {
 		return snap.LocationErr // nothing to report: say why once
 	}
 	if snap.LocationErr == nil {
 		b.remember(ctx, r, loc)
 	}
-	rep := health.Analyze(snap, b.now())
+	now := b.now()
+	rep := health.Analyze(snap.Snapshot, now)
 	kb, err := b.keyboard(ctx, r, followUps(loc.cid, loc.lid)...)
 	if err != nil {
 		return err
 	}
-	return b.sendPages(ctx, r, render.HealthReport(rep, b.opts(age)), kb)
+	return b.sendPages(ctx, r, render.HealthReport(rep, render.Options{Now: now, DataAge: snap.Age(now)}), kb)
 }
 
 func (b *Bot) runStatus(ctx context.Context, r *request, loc locArgs) error {
-	r.customer, r.location = loc.cid, loc.lid
-	b.progress(ctx, r)
-	f, err := b.location(ctx, r.sess, loc.cid, loc.lid, false)
+	b.begin(ctx, r, loc)
+	f, err := r.sess.Location(ctx, loc.cid, loc.lid, false)
 	if err != nil {
 		return err
 	}
-	return b.sendView(ctx, r, loc, render.Status(f.val, b.opts(b.ageOf(f.hit, f.fetchedAt))))
+	return b.sendView(ctx, r, loc, render.Status(f.Value, b.opts(f.Meta)))
 }
 
-// both runs two fetches in parallel.
-func both(f1, f2 func()) {
-	var wg sync.WaitGroup
-	wg.Go(f1)
-	wg.Go(f2)
-	wg.Wait()
-}
-
+// runNodes lists the pods; the location (for the gateway's WAN details) is optional.
 func (b *Bot) runNodes(ctx context.Context, r *request, loc locArgs, page int, edit int64) error {
-	r.customer, r.location = loc.cid, loc.lid
-	if edit == 0 {
-		b.progress(ctx, r)
+	b.begin(ctx, r, loc)
+	snap, err := r.sess.Snapshot(ctx, loc.cid, loc.lid, plumedata.PartLocation|plumedata.PartNodes, false)
+	if err != nil {
+		return err
 	}
-	var (
-		lf       fetched[*plume.Location]
-		nf       fetched[[]plume.Node]
-		lerr, ne error
-	)
-	both(func() { lf, lerr = b.location(ctx, r.sess, loc.cid, loc.lid, false) },
-		func() { nf, ne = b.nodes(ctx, r.sess, loc.cid, loc.lid, false) })
-	if ne != nil {
-		return ne
-	}
-	age := b.ageOf(nf.hit, nf.fetchedAt)
-	var l *plume.Location
-	if lerr == nil {
-		l = lf.val
+	if snap.NodesErr != nil {
+		return snap.NodesErr
 	}
 	b.remember(ctx, r, loc)
-	pages := render.Nodes(l, nf.val, b.opts(age))
+	pages := render.Nodes(snap.Location, snap.Nodes, b.opts(snap.Part(plumedata.PartNodes)))
 	nav := payload{View: actNodes, Customer: loc.cid, Location: loc.lid}
 	return b.sendPaged(ctx, r, pages, page, nav, followUps(loc.cid, loc.lid), edit)
 }
 
+// runDevices lists the devices; the nodes only name their pods, so the list works without.
 func (b *Bot) runDevices(ctx context.Context, r *request, loc locArgs, page int, edit int64) error {
-	r.customer, r.location = loc.cid, loc.lid
-	if edit == 0 {
-		b.progress(ctx, r)
+	b.begin(ctx, r, loc)
+	snap, err := r.sess.Snapshot(ctx, loc.cid, loc.lid, plumedata.PartDevices|plumedata.PartNodes, false)
+	if err != nil {
+		return err
 	}
-	var (
-		df       fetched[[]plume.Device]
-		nf       fetched[[]plume.Node]
-		de, nerr error
-	)
-	both(func() { df, de = b.devices(ctx, r.sess, loc.cid, loc.lid, false) },
-		func() { nf, nerr = b.nodes(ctx, r.sess, loc.cid, loc.lid, false) })
-	if de != nil {
-		return de
-	}
-	var nodes []plume.Node
-	if nerr == nil {
-		nodes = nf.val // pod names only; the list still works without them
+	if snap.DevicesErr != nil {
+		return snap.DevicesErr
 	}
 	b.remember(ctx, r, loc)
-	pages := render.Devices(df.val, nodes, b.opts(b.ageOf(df.hit, df.fetchedAt)))
+	pages := render.Devices(snap.Devices, snap.Nodes, b.opts(snap.Part(plumedata.PartDevices)))
 	nav := payload{View: actDevices, Customer: loc.cid, Location: loc.lid}
 	return b.sendPaged(ctx, r, pages, page, nav, followUps(loc.cid, loc.lid), edit)
 }
 
 func (b *Bot) runWiFi(ctx context.Context, r *request, loc locArgs, page int, edit int64) error {
-	r.customer, r.location = loc.cid, loc.lid
-	if edit == 0 {
-		b.progress(ctx, r)
-	}
-	f, err := b.wifi(ctx, r.sess, loc.cid, loc.lid, false)
+	b.begin(ctx, r, loc)
+	f, err := r.sess.WiFiNetworks(ctx, loc.cid, loc.lid, false)
 	if err != nil {
 		return err
 	}
 	b.remember(ctx, r, loc)
-	pages := render.WiFi(f.val, b.opts(b.ageOf(f.hit, f.fetchedAt)))
+	pages := render.WiFi(f.Value, b.opts(f.Meta))
 	nav := payload{View: actWiFi, Customer: loc.cid, Location: loc.lid}
 	return b.sendPaged(ctx, r, pages, page, nav, followUps(loc.cid, loc.lid), edit)
 }
 
+// runInternet shows the WAN link; the nodes (the gateway's speed test) are optional.
 func (b *Bot) runInternet(ctx context.Context, r *request, loc locArgs) error {
-	r.customer, r.location = loc.cid, loc.lid
-	b.progress(ctx, r)
-	var (
-		lf       fetched[*plume.Location]
-		nf       fetched[[]plume.Node]
-		le, nerr error
-	)
-	both(func() { lf, le = b.location(ctx, r.sess, loc.cid, loc.lid, false) },
-		func() { nf, nerr = b.nodes(ctx, r.sess, loc.cid, loc.lid, false) })
-	if le != nil {
-		return le
-	}
-	var nodes []plume.Node
-	if nerr == nil {
-		nodes = nf.val
-	}
-	return b.sendView(ctx, r, loc, render.Internet(lf.val, nodes, b.opts(b.ageOf(lf.hit, lf.fetchedAt))))
-}
-
-func (b *Bot) runWAN(ctx context.Context, r *request, loc locArgs) error {
-	r.customer, r.location = loc.cid, loc.lid
-	b.progress(ctx, r)
-	f, err := b.wan(ctx, r.sess, loc.cid, loc.lid, false)
+	b.begin(ctx, r, loc)
+	snap, err := r.sess.Snapshot(ctx, loc.cid, loc.lid, plumedata.PartLocation|plumedata.PartNodes, false)
 	if err != nil {
 		return err
 	}
-	return b.sendView(ctx, r, loc, render.WAN(f.val, b.opts(b.ageOf(f.hit, f.fetchedAt))))
+	if snap.LocationErr != nil {
+		return snap.LocationErr
+	}
+	return b.sendView(ctx, r, loc, render.Internet(snap.Location, snap.Nodes, b.opts(snap.Part(plumedata.PartLocation))))
+}
+
+func (b *Bot) runWAN(ctx context.Context, r *request, loc locArgs) error {
+	b.begin(ctx, r, loc)
+	f, err := r.sess.WANStats(ctx, loc.cid, loc.lid, false)
+	if err != nil {
+		return err
+	}
+	return b.sendView(ctx, r, loc, render.WAN(f.Value, b.opts(f.Meta)))
 }
 
 // runStats shows the online history of one window with buttons for the others; edit != 0
 // replaces that message (switching windows).
-func (b *Bot) runStats(ctx context.Context, r *request, loc locArgs, w statsWindow, edit int64) error {
-	r.customer, r.location = loc.cid, loc.lid
-	b.progress(ctx, r)
-	f, err := b.online(ctx, r.sess, loc.cid, loc.lid, w, false)
+func (b *Bot) runStats(ctx context.Context, r *request, loc locArgs, w plumedata.Window, edit int64) error {
+	b.begin(ctx, r, loc)
+	f, err := r.sess.OnlineStats(ctx, loc.cid, loc.lid, w, false)
 	if err != nil {
 		return err
 	}
 	b.remember(ctx, r, loc)
 	var row []btnSpec
-	for _, o := range statsWindows {
-		label := o.name
-		if o.name == w.name {
+	for _, o := range plumedata.Windows() {
+		label := o.Name
+		if o.Name == w.Name {
 			label = "• " + label + " •"
 		}
-		row = append(row, btnSpec{label, payload{Action: actHistory, Customer: loc.cid, Location: loc.lid, Extra: o.name}})
+		row = append(row, btnSpec{label, payload{Action: actHistory, Customer: loc.cid, Location: loc.lid, Extra: o.Name}})
 	}
 	kb, err := b.keyboard(ctx, r, row)
 	if err != nil {
 		return err
 	}
-	pages := render.OnlineHistory(f.val, w.name, b.opts(b.ageOf(f.hit, f.fetchedAt)))
+	pages := render.OnlineHistory(f.Value, w.Name, b.opts(f.Meta))
 	if edit != 0 && len(pages) == 1 {
 		b.answer(ctx, r, "")
 		if err := b.chat.Edit(ctx, r.u.ChatID, edit, pages[0], kb); err == nil {
@@ -292,14 +257,14 @@ func (b *Bot) cmdNode(ctx context.Context, r *request, args []string) error {
 	if err := plume.ValidateSerial(args[0]); err != nil {
 		return usageError(invalidText(err) + "\n" + usage)
 	}
-	b.progress(ctx, r)
-	f, err := b.nodeLookup(ctx, r.sess, args[0], false)
+	b.begin(ctx, r, locArgs{})
+	f, err := r.sess.NodeLookup(ctx, args[0], false)
 	if err != nil {
 		return err
 	}
-	n := f.val
+	n := f.Value
 	var rows [][]btnSpec
-	if n != nil && n.Claimed() && validateLocation(n.CustomerID, n.LocationID) == nil {
+	if n != nil && n.Claimed() && plumedata.ValidateLocation(n.CustomerID, n.LocationID) == nil {
 		r.customer, r.location = n.CustomerID, n.LocationID
 		rows = append(rows, []btnSpec{{"🩺 Health of this location",
 			payload{Action: actHealth, Customer: n.CustomerID, Location: n.LocationID}}})
@@ -308,7 +273,7 @@ func (b *Bot) cmdNode(ctx context.Context, r *request, args []string) error {
 	if err != nil {
 		return err
 	}
-	return b.sendPages(ctx, r, render.NodeLookup(n, b.opts(b.ageOf(f.hit, f.fetchedAt))), kb)
+	return b.sendPages(ctx, r, render.NodeLookup(n, b.opts(f.Meta)), kb)
 }
 
 func (b *Bot) cmdLocations(ctx context.Context, r *request, args []string) error {
@@ -323,20 +288,17 @@ func (b *Bot) cmdLocations(ctx context.Context, r *request, args []string) error
 }
 
 func (b *Bot) runLocations(ctx context.Context, r *request, cid string, page int, edit int64) error {
-	r.customer = cid
-	if edit == 0 {
-		b.progress(ctx, r)
-	}
-	f, err := b.locations(ctx, r.sess, cid, false)
+	b.begin(ctx, r, locArgs{cid: cid})
+	f, err := r.sess.Locations(ctx, cid, false)
 	if err != nil {
 		return err
 	}
 	var rows [][]btnSpec
-	for _, l := range f.val {
+	for _, l := range f.Value {
 		if len(rows) == maxChoiceButtons {
 			break
 		}
-		if validateLocation(cid, l.ID) != nil {
+		if plumedata.ValidateLocation(cid, l.ID) != nil {
 			continue
 		}
 		name := l.Name
@@ -345,7 +307,7 @@ func (b *Bot) runLocations(ctx context.Context, r *request, cid string, page int
 		}
 		rows = append(rows, []btnSpec{{"🏠 " + buttonLabel(name), payload{Action: actHealth, Customer: cid, Location: l.ID}}})
 	}
-	pages := render.Locations(cid, f.val, b.opts(b.ageOf(f.hit, f.fetchedAt)))
+	pages := render.Locations(cid, f.Value, b.opts(f.Meta))
 	return b.sendPaged(ctx, r, pages, page, payload{View: "locations", Customer: cid}, rows, edit)
 }
 
@@ -359,21 +321,19 @@ func (b *Bot) cmdFind(ctx context.Context, r *request, args []string) error {
 }
 
 func (b *Bot) runFind(ctx context.Context, r *request, text string, page int, edit int64) error {
-	if edit == 0 {
-		b.progress(ctx, r)
-	}
-	f, err := b.search(ctx, r.sess, text, false)
+	b.begin(ctx, r, locArgs{})
+	f, err := r.sess.SearchCustomers(ctx, text, false)
 	if err != nil {
 		return err
 	}
 	var rows [][]btnSpec
 outer:
-	for _, m := range f.val {
+	for _, m := range f.Value {
 		for _, l := range m.Locations {
 			if len(rows) == maxChoiceButtons {
 				break outer
 			}
-			if validateLocation(m.CustomerID, l.ID) != nil {
+			if plumedata.ValidateLocation(m.CustomerID, l.ID) != nil {
 				continue
 			}
 			label := m.Name
@@ -383,7 +343,7 @@ outer:
 			rows = append(rows, []btnSpec{{"🏠 " + buttonLabel(label), payload{Action: actHealth, Customer: m.CustomerID, Location: l.ID}}})
 		}
 	}
-	pages := render.SearchResults(text, f.val, b.opts(b.ageOf(f.hit, f.fetchedAt)))
+	pages := render.SearchResults(text, f.Value, b.opts(f.Meta))
 	return b.sendPaged(ctx, r, pages, page, payload{View: "find", Extra: text}, rows, edit)
 }
 
@@ -395,44 +355,4 @@ func buttonLabel(s string) string {
 	}
 	rs := []rune(s)
 	return string(rs[:max-1]) + "…"
-}
-
-// sendPaged shows one page of a paginated view with ◀ ▶ buttons and the page footer; edit != 0
-// edits that message in place (a ◀ ▶ press).
-func (b *Bot) sendPaged(ctx context.Context, r *request, pages render.Pages, page int, nav payload,
-	extra [][]btnSpec, edit int64) error {
-	n := len(pages)
-	if n == 0 {
-		return errors.New("renderer returned no page")
-	}
-	page = min(max(page, 0), n-1)
-	text := pages[page]
-	var rows [][]btnSpec
-	if n > 1 {
-		text += render.PageFooter(page+1, n)
-		var navRow []btnSpec
-		if page > 0 {
-			p := nav
-			p.Action, p.Page = actPage, page-1
-			navRow = append(navRow, btnSpec{"◀", p})
-		}
-		if page < n-1 {
-			p := nav
-			p.Action, p.Page = actPage, page+1
-			navRow = append(navRow, btnSpec{"▶", p})
-		}
-		rows = append(rows, navRow)
-	}
-	rows = append(rows, extra...)
-	kb, err := b.keyboard(ctx, r, rows...)
-	if err != nil {
-		return err
-	}
-	if edit != 0 {
-		b.answer(ctx, r, "")
-		if err := b.chat.Edit(ctx, r.u.ChatID, edit, text, kb); err == nil {
-			return nil
-		}
-	}
-	return b.sendPages(ctx, r, []string{text}, kb)
 }

@@ -1,16 +1,12 @@
 package bot
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"plumebot/internal/health"
 	"plumebot/internal/plume"
 	"plumebot/internal/plumesim"
 )
@@ -99,45 +95,6 @@ func TestHugeHealthSplitsInOrder(t *testing.T) {
 	}
 }
 
-func TestSnapshotAPIs(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, envOpt{ownSim: true})
-	h := e.loc("partial")
-	creds := *e.bot.cfg.Operator
-	snap, err := e.bot.Snapshot(e.ctx(), creds, h.CustomerID, h.LocationID, false)
-	if err != nil || snap.LocationErr != nil || snap.NodesErr != nil || snap.DevicesErr != nil || len(snap.Nodes) != 4 {
-		t.Fatalf("Snapshot: %v %+v", err, snap)
-	}
-	if _, err := e.bot.Snapshot(e.ctx(), creds, h.CustomerID, h.LocationID, false); err != nil {
-		t.Fatal(err)
-	}
-	if n := e.sim.Requests("nodes"); n != 1 {
-		t.Errorf("cached Snapshot made %d nodes requests", n)
-	}
-	if _, err := e.bot.Snapshot(e.ctx(), creds, h.CustomerID, h.LocationID, true); err != nil {
-		t.Fatal(err)
-	}
-	if n := e.sim.Requests("nodes"); n != 2 {
-		t.Errorf("fresh Snapshot: %d nodes requests", n)
-	}
-	if _, err := e.bot.Snapshot(e.ctx(), creds, "../x", h.LocationID, false); !errors.Is(err, plume.ErrInvalidInput) {
-		t.Errorf("invalid ID: %v", err)
-	}
-
-	c, err := plume.NewClient(creds, plume.Options{HTTPClient: e.sim.Client(), AllowedHosts: []string{"127.0.0.1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.sim.SetFault("appqoe", plumesim.Fault{Status: 404})
-	s2 := FetchSnapshot(e.ctx(), c, h.CustomerID, h.LocationID)
-	if s2.NodesErr != nil || s2.QoEErr == nil || s2.FetchedAt.IsZero() {
-		t.Errorf("FetchSnapshot: %+v", s2)
-	}
-	if lvl := health.Analyze(s2, time.Now()).Level; lvl != health.LevelIssues {
-		t.Errorf("partial level %v", lvl)
-	}
-}
-
 type recMetrics struct {
 	mu       sync.Mutex
 	commands map[string]int
@@ -188,52 +145,26 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
-func TestCacheBoundedAndErrorsNotCached(t *testing.T) {
-	t.Parallel()
-	clock := newFakeClock()
-	c := newCache(clock.Now, 10)
-	ctx := context.Background()
-	for i := range 25 {
-		if _, _, _, err := c.get(ctx, fmt.Sprint(i), time.Minute, false, func(context.Context) (any, time.Time, error) { return i, time.Time{}, nil }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if n := c.len(); n > 10 {
-		t.Errorf("cache holds %d entries, cap 10", n)
-	}
-	calls := 0
-	fail := func(context.Context) (any, time.Time, error) { calls++; return nil, time.Time{}, errors.New("x") }
-	for range 2 {
-		if _, _, _, err := c.get(ctx, "err", time.Minute, false, fail); err == nil {
-			t.Fatal("no error")
-		}
-	}
-	if calls != 2 {
-		t.Errorf("error cached: %d calls", calls)
-	}
-	v, _, hit, _ := c.get(ctx, "24", time.Minute, false, fail)
-	if !hit || v != 24 {
-		t.Errorf("newest entry evicted: %v %v", v, hit)
-	}
-	clock.Advance(time.Minute)
-	if _, _, hit, _ := c.get(ctx, "24", time.Minute, false, func(context.Context) (any, time.Time, error) { return 1, time.Time{}, nil }); hit {
-		t.Error("expired entry served")
-	}
-}
-
 func TestNewRejectsBadConfig(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOpt{})
+	data := e.bot.cfg.Data
 	cases := []Config{
-		{DefaultSSOURL: "http://127.0.0.1/x", AllowedHosts: []string{"127.0.0.1"}},
-		{DefaultAPIBase: "https://evil.example/api", AllowedHosts: []string{"127.0.0.1"}},
+		{DefaultSSOURL: "http://127.0.0.1/x", AllowedHosts: []string{"127.0.0.1"}, Data: data},
+		{DefaultAPIBase: "https://evil.example/api", AllowedHosts: []string{"127.0.0.1"}, Data: data},
+		{AllowedHosts: []string{"127.0.0.1"}, Data: data, DefaultAPIBase: e.info.APIBase,
+			Operator: &plume.Credentials{TokenURL: "https://evil.example/token", APIBase: e.info.APIBase}},
+		{AllowedHosts: []string{"127.0.0.1"}, DefaultAPIBase: e.info.APIBase},
 	}
 	for _, c := range cases {
 		if _, err := New(c, e.st, e.chat); err == nil {
 			t.Errorf("New(%+v) accepted", c)
 		}
 	}
-	if _, err := New(Config{}, nil, e.chat); err == nil {
+	if _, err := New(Config{AllowedHosts: []string{"127.0.0.1"}, DefaultAPIBase: e.info.APIBase, Data: data}, e.st, e.chat); err != nil {
+		t.Errorf("a good config refused: %v", err)
+	}
+	if _, err := New(Config{Data: data}, nil, e.chat); err == nil {
 		t.Error("nil store accepted")
 	}
 }

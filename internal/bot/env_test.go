@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"plumebot/internal/plume"
+	"plumebot/internal/plumedata"
 	"plumebot/internal/plumesim"
 	"plumebot/internal/secret"
 	"plumebot/internal/store"
@@ -123,12 +124,8 @@ func newEnv(t testing.TB, o envOpt) *env {
 		DefaultSSOURL:  info.SSOURL,
 		DefaultAPIBase: info.APIBase,
 		AllowedHosts:   []string{"127.0.0.1"},
-		Plume: plume.Options{
-			HTTPClient: sim.Client(),
-			Limits:     plume.NewHostLimits(100000, 100000),
-		},
-		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:    e.clock.Now,
+		Logger:         slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:            e.clock.Now,
 	}
 	if !o.noOperator {
 		cfg.Operator = &plume.Credentials{TokenURL: info.SSOURL, AuthHeader: secret.String(info.AuthHeader),
@@ -136,6 +133,20 @@ func newEnv(t testing.TB, o envOpt) *env {
 	}
 	if o.cfg != nil {
 		o.cfg(&cfg)
+	}
+	if cfg.Data == nil {
+		// The Source as serve builds it: the same hosts as the bot, its clock, its metrics.
+		obs, _ := cfg.Metrics.(plumedata.Observer)
+		cfg.Data = plumedata.New(plumedata.Config{
+			Plume: plume.Options{
+				HTTPClient:   sim.Client(),
+				Limits:       plume.NewHostLimits(100000, 100000),
+				AllowedHosts: cfg.AllowedHosts,
+			},
+			Observer: obs,
+			Logger:   cfg.Logger,
+			Now:      cfg.Now,
+		})
 	}
 	var chat Chat = e.chat
 	if o.wrap != nil {

@@ -3,6 +3,8 @@ package bot
 import (
 	"context"
 	"strings"
+
+	"plumebot/internal/render"
 )
 
 // command is one chat command: its handler and how /help and setMyCommands describe it.
@@ -136,13 +138,13 @@ func (b *Bot) sendHelp(ctx context.Context, r *request, intro string) error {
 		}
 		sb.WriteString("/" + c.name)
 		if c.args != "" {
-			sb.WriteString(" " + escape(c.args))
+			sb.WriteString(" " + render.Escape(c.args))
 		}
-		sb.WriteString(" — " + escape(c.desc) + "\n")
+		sb.WriteString(" — " + render.Escape(c.desc) + "\n")
 	}
 	sb.WriteString("\nWithout IDs a command uses your last location.\n\n")
-	sb.WriteString(legend())
-	pages := split([]string{sb.String()})
+	sb.WriteString(render.Legend())
+	pages := render.Split([]string{sb.String()}, render.MaxMessageLen)
 	return b.sendPages(ctx, r, pages, nil)
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"plumebot/internal/plume"
+	"plumebot/internal/plumedata"
 	"plumebot/internal/secret"
 )
 
@@ -41,12 +42,6 @@ type settings struct {
 	LocationID string `json:"location_id"`
 }
 
-// session is the Plume access of one update: a shared client and its credentials' fingerprint.
-type session struct {
-	client *plume.Client
-	fp     string
-}
-
 // credentials returns the user's own credentials, else the operator's; ok is false with none.
 func (b *Bot) credentials(ctx context.Context, userID int64) (creds plume.Credentials, own, ok bool, err error) {
 	raw, err := b.st.GetUser(ctx, userID, kindCreds)
@@ -68,8 +63,8 @@ func (b *Bot) credentials(ctx context.Context, userID int64) (creds plume.Creden
 
 const msgNotSignedIn = "🔒 You are not signed in to Plume. Send /auth in a private chat with me to add your credentials."
 
-// session resolves the update's credentials into a shared client.
-func (b *Bot) session(ctx context.Context, userID int64) (*session, error) {
+// session resolves the update's credentials into their Plume access.
+func (b *Bot) session(ctx context.Context, userID int64) (*plumedata.Session, error) {
 	creds, _, ok, err := b.credentials(ctx, userID)
 	if err != nil {
 		return nil, err
@@ -77,43 +72,7 @@ func (b *Bot) session(ctx context.Context, userID int64) (*session, error) {
 	if !ok {
 		return nil, usageError(msgNotSignedIn)
 	}
-	c, err := b.client(creds)
-	if err != nil {
-		return nil, err
-	}
-	return &session{client: c, fp: creds.Fingerprint()}, nil
-}
-
-// client returns the one *plume.Client of these credentials, so tokens are fetched once and
-// reused across users and updates. Every client shares cfg.Plume (HTTP client, host limits).
-func (b *Bot) client(creds plume.Credentials) (*plume.Client, error) {
-	fp := creds.Fingerprint()
-	b.clientsMu.Lock()
-	defer b.clientsMu.Unlock()
-	if c, ok := b.clients[fp]; ok {
-		return c, nil
-	}
-	if len(b.clients) >= maxClients {
-		// Credentials come and go rarely; dropping all clients only costs a token fetch each.
-		clear(b.clients)
-	}
-	c, err := plume.NewClient(creds, b.plumeOptions())
-	if err != nil {
-		return nil, err
-	}
-	b.clients[fp] = c
-	return c, nil
-}
-
-const maxClients = 10000
-
-func (b *Bot) plumeOptions() plume.Options {
-	o := b.cfg.Plume
-	o.AllowedHosts = b.cfg.AllowedHosts
-	if o.Logger == nil {
-		o.Logger = b.log
-	}
-	return o
+	return b.data.Session(creds)
 }
 
 // loadSettings returns the user's last location (zero when none).

@@ -11,6 +11,7 @@ import (
 
 	"plumebot/internal/bot"
 	"plumebot/internal/plume"
+	"plumebot/internal/plumedata"
 	"plumebot/internal/plumesim"
 	"plumebot/internal/secret"
 	"plumebot/internal/store"
@@ -60,7 +61,8 @@ func newStack(t *testing.T, users []int64) *stack {
 		AllowedHosts:   []string{"127.0.0.1"},
 		Operator: &plume.Credentials{TokenURL: info.SSOURL, AuthHeader: secret.String(info.AuthHeader),
 			PartnerID: info.PartnerID, APIBase: info.APIBase, ReportsBase: info.ReportsBase},
-		Plume: plume.Options{HTTPClient: sim.Client(), Limits: plume.NewHostLimits(10000, 10000)},
+		Data: plumedata.New(plumedata.Config{Plume: plume.Options{HTTPClient: sim.Client(),
+			Limits: plume.NewHostLimits(10000, 10000), AllowedHosts: []string{"127.0.0.1"}}}),
 	}, st, a.Chat())
 	if err != nil {
 		t.Fatal(err)

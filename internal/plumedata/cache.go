@@ -1,4 +1,4 @@
-package bot
+package plumedata
 
 import (
 	"context"
@@ -9,7 +9,8 @@ import (
 )
 
 // Cache TTLs per endpoint, from the seed design: Plume's WAF allows ~6 requests/s per IP and a
-// busy team asks about the same location repeatedly.
+// busy team asks about the same location repeatedly. Location and QoE change fastest (online
+// state, the current QoE window); equipment lists and reports are slower.
 const (
 	ttlLocation     = 30 * time.Second
 	ttlQoE          = 30 * time.Second
@@ -105,10 +106,4 @@ func (c *cache) put(key string, e cacheEntry) {
 		}
 	}
 	c.entries[key] = e
-}
-
-func (c *cache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.entries)
 }
