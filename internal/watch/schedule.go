@@ -257,7 +257,8 @@ func (l *leader) check(key string, lag time.Duration) {
 	var pauseUser bool
 	r, err = e.update(l.ctx, key, func(r *record) error {
 		if r.Paused != "" || !start.After(r.LastCheck) {
-			return errNoChange // paused meanwhile, or a newer check was applied already
+			outcome = CheckSkipped // paused meanwhile, or a newer check was applied already
+			return errNoChange
 		}
 		r.LastCheck = start
 		if rerr == nil {

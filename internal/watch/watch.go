@@ -89,8 +89,8 @@ type Incident struct {
 type Status struct {
 	Watch
 	Known     bool         // a check has succeeded since the watch was created
-	Online    bool         // as announced: changes not yet confirmed or announced are not shown
-	Level     health.Level // latest confirmed level
+	Online    bool         // confirmed (after the hold; announced unless snoozed or flapping)
+	Level     health.Level // confirmed level
 	PodsDown  []string     // names of the confirmed disconnected pods, gateway first
 	LastCheck time.Time    // last check that reached Plume (successful or not); zero: none yet
 	LastError string       // user-safe reason the last check failed; "": it succeeded
