@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -12,19 +11,6 @@ import (
 
 	"plumebot/internal/watch"
 )
-
-// counting is an Observer that counts checks.
-type counting struct {
-	checks, requests atomic.Int64
-}
-
-func (c *counting) Check(watch.CheckOutcome, time.Duration) { c.checks.Add(1) }
-func (c *counting) Requests(n int)                          { c.requests.Add(int64(n)) }
-func (*counting) Leading(bool)                              {}
-func (*counting) Watches(int)                               {}
-func (*counting) Alert(watch.Kind, watch.AlertOutcome)      {}
-func (*counting) Interval(time.Duration, time.Duration)     {}
-func (*counting) BackOff(time.Time)                         {}
 
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
@@ -64,7 +50,7 @@ func TestCapacity(t *testing.T) {
 				}
 				b := bk.open(t)
 				defer b.Close()
-				obs := &counting{}
+				obs := newEvents()
 				h := newHarness(t, newStore(t, b), p, nil, watch.Config{Observer: obs})
 				before := heapInUse()
 				for i, loc := range locs {
@@ -103,10 +89,10 @@ func TestCapacity(t *testing.T) {
 					most = max(most, n)
 				}
 				span := calls[len(calls)-1].Sub(calls[0]).Seconds()
-				checks := obs.checks.Load()
+				checks := obs.all
 				t.Logf("%d watches, %s: interval %s (achieved %s), %d checks, %.2f requests/s (busiest second %d, budget %.0f), "+
 					"CPU %.0f µs per check, heap %.0f B per watch, sealed record %d B",
-					watches, bk.name, st.Interval, st.Achieved, checks, float64(obs.requests.Load())/span, most, st.Budget,
+					watches, bk.name, st.Interval, st.Achieved, checks, float64(obs.requests)/span, most, st.Budget,
 					float64(cpu.Microseconds())/float64(checks), float64(heap)/watches, recBytes/len(keys))
 				if most > 2 || st.Achieved != 1000*time.Second || checks < intervals*watches {
 					t.Fatalf("budget or interval missed: busiest second %d requests, achieved %s, %d checks", most, st.Achieved, checks)

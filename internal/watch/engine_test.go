@@ -3,26 +3,18 @@ package watch_test
 import (
 	"errors"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"plumebot/internal/store"
 	"plumebot/internal/watch"
 )
 
-func homeWatch() watch.NewWatch {
-	return watch.NewWatch{ChatID: chat1, UserID: userA, CustomerID: custA, LocationID: locA, Name: "Home"}
-}
-
 // TestOutageAndRecovery: the baseline says nothing; an outage, a recovery, then a pod that
 // disconnects and reconnects give exactly one alert each, threaded by incident.
 func TestOutageAndRecovery(t *testing.T) {
 	inBubble(t, func(t *testing.T, b store.Backend) {
-		p := newPlume()
-		home := p.add(custA, locA, "Home")
-		h := newHarness(t, newStore(t, b), p, nil, watch.Config{})
-		h.add(homeWatch())
-		h.start()
-		wait(30 * time.Second) // checks at 0 s (the baseline), 60 s, 120 s, …
+		h, home, _ := startHome(t, b, watch.Config{}) // the baseline check at 0 s
 		wantAlerts(t, h.sent)
 
 		home.offline()            // 00:00:30
@@ -49,12 +41,7 @@ func TestOutageAndRecovery(t *testing.T) {
 // TestFlapIsNotAnnounced: a change that reverts before the next check is never told.
 func TestFlapIsNotAnnounced(t *testing.T) {
 	inBubble(t, func(t *testing.T, b store.Backend) {
-		p := newPlume()
-		home := p.add(custA, locA, "Home")
-		h := newHarness(t, newStore(t, b), p, nil, watch.Config{})
-		h.add(homeWatch())
-		h.start()
-		wait(30 * time.Second)
+		h, home, _ := startHome(t, b, watch.Config{})
 		home.offline() // seen by the check at 60 s only
 		wait(time.Minute)
 		home.online()
@@ -71,12 +58,7 @@ func TestFlapIsNotAnnounced(t *testing.T) {
 // more offline/online pairs, and 30 minutes without a change one "stable again".
 func TestFlapping(t *testing.T) {
 	inBubble(t, func(t *testing.T, b store.Backend) {
-		p := newPlume()
-		home := p.add(custA, locA, "Home")
-		h := newHarness(t, newStore(t, b), p, nil, watch.Config{})
-		h.add(homeWatch())
-		h.start()
-		wait(30 * time.Second)
+		h, home, _ := startHome(t, b, watch.Config{})
 		for range 5 { // each outage: offline at :30, held at 2:00; online at 2:30, held at 4:00
 			home.offline()
 			wait(2 * time.Minute)
@@ -101,12 +83,7 @@ func TestFlapping(t *testing.T) {
 func TestSnooze(t *testing.T) {
 	inBubble(t, func(t *testing.T, b store.Backend) {
 		ctx := t.Context()
-		p := newPlume()
-		home := p.add(custA, locA, "Home")
-		h := newHarness(t, newStore(t, b), p, nil, watch.Config{})
-		w := h.add(homeWatch())
-		h.start()
-		wait(30 * time.Second)
+		h, home, w := startHome(t, b, watch.Config{})
 		if _, err := h.e.Snooze(ctx, chat1, w.ID, time.Hour); err != nil { // until 01:00:30
 			t.Fatal(err)
 		}
@@ -143,12 +120,7 @@ func TestSnooze(t *testing.T) {
 func TestAck(t *testing.T) {
 	inBubble(t, func(t *testing.T, b store.Backend) {
 		ctx := t.Context()
-		p := newPlume()
-		home := p.add(custA, locA, "Home")
-		h := newHarness(t, newStore(t, b), p, nil, watch.Config{})
-		w := h.add(homeWatch())
-		h.start()
-		wait(30 * time.Second)
+		h, home, w := startHome(t, b, watch.Config{})
 		home.offline()
 		wait(2 * time.Minute)
 		first := h.sent.alerts()[0]
@@ -179,31 +151,85 @@ func TestAck(t *testing.T) {
 // TestLevelMode: "every level change" tells degraded and back; the default mode does not.
 func TestLevelMode(t *testing.T) {
 	inBubble(t, func(t *testing.T, b store.Backend) {
-		p := newPlume()
-		home := p.add(custA, locA, "Home")
-		office := p.add(custA, locB, "Office")
-		h := newHarness(t, newStore(t, b), p, nil, watch.Config{})
-		levels := homeWatch()
-		levels.Mode = watch.ModeLevels
-		h.add(levels)
-		h.add(watch.NewWatch{ChatID: chat2, UserID: userA, CustomerID: custA, LocationID: locB, Name: "Office"})
-		h.start()
-		wait(30 * time.Second)
-		home.serviceLevel("basicService")
+		h, home, w := startHome(t, b, watch.Config{})
+		if w, err := h.e.SetMode(t.Context(), chat1, w.ID, watch.ModeLevels); err != nil || w.Mode != watch.ModeLevels {
+			t.Fatalf("SetMode = %+v, %v", w, err)
+		}
+		office, _ := h.place(chat2, userA, locB, "Office") // checked at 60 s, 120 s…; Home now at 90 s, 150 s…
+		wait(45 * time.Second)
+		home.serviceLevel("basicService") // 00:01:15
 		office.serviceLevel("basicService")
 		wait(3 * time.Minute)
-		home.serviceLevel("fullService")
+		home.serviceLevel("fullService") // 00:04:15
 		office.serviceLevel("fullService")
 		wait(3 * time.Minute)
-		home.pod("Bedroom", false) // a pod alert says it (issues); no level alert besides
+		home.pod("Bedroom", false) // 00:07:15: a pod alert says it (issues); no level alert besides
 		wait(3 * time.Minute)
 		home.pod("Bedroom", true)
 		wait(3 * time.Minute)
 		wantAlerts(t, h.sent,
-			"Home level_worse at 00:01:00 healthy→degraded #1 opens",
-			"Home level_better at 00:04:00 degraded→healthy #1 closes re=1",
-			"Home pod_down at 00:06:30 pods=Bedroom #2 opens",
-			"Home pod_up at 00:09:30 pods=Bedroom #2 closes re=3",
+			"Home level_worse at 00:01:30 healthy→degraded #1 opens",
+			"Home level_better at 00:04:30 degraded→healthy #1 closes re=1",
+			"Home pod_down at 00:07:15 pods=Bedroom #2 opens",
+			"Home pod_up at 00:10:15 pods=Bedroom #2 closes re=3",
 		)
+		if _, err := h.e.SetMode(t.Context(), chat1, w.ID, "loud"); !errors.Is(err, watch.ErrInvalid) {
+			t.Fatalf("SetMode(loud): %v, want ErrInvalid", err)
+		}
+	})
+}
+
+// TestHoldTime: with a hold time, a change is told once it lasted that long (Plume's time
+// of the change stays in the alert); a shorter outage is never told.
+func TestHoldTime(t *testing.T) {
+	inBubble(t, func(t *testing.T, b store.Backend) {
+		h, home, _ := startHome(t, b, watch.Config{HoldTime: 5 * time.Minute})
+		home.offline() // 00:00:30, first seen at 1:00, held from 6:00
+		wait(10 * time.Minute)
+		home.online() // 00:10:30
+		wait(10 * time.Minute)
+		home.offline() // 00:20:30 for 3 minutes: never told
+		wait(3 * time.Minute)
+		home.online()
+		wait(20 * time.Minute)
+		wantAlerts(t, h.sent,
+			"Home offline at 00:00:30 #1 opens",
+			"Home online at 00:10:30 after 10m0s #1 closes re=1",
+		)
+		if got := h.sent.alerts()[0].Confirmed.Format("15:04:05"); got != "00:06:00" {
+			t.Fatalf("offline confirmed at %s, want 00:06:00", got)
+		}
+	})
+}
+
+// TestOutboxBound: while Telegram refuses for hours, a watch keeps its last 64 alerts; the
+// oldest are dropped (and counted), the rest are sent in order when it is back.
+func TestOutboxBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := store.NewMemory()
+		defer b.Close()
+		obs := newEvents()
+		h, home, _ := startHome(t, b, watch.Config{FlapLimit: 1000, Observer: obs})
+		h.sent.setFail(func(watch.Alert, int) error { return errors.New("telegram: 502") })
+		for range 40 { // 80 alerts
+			home.offline()
+			wait(2 * time.Minute)
+			home.online()
+			wait(2 * time.Minute)
+		}
+		h.sent.setFail(nil)
+		wait(10 * time.Minute)
+		got := h.sent.alerts()
+		if len(got) != 64 || got[0].Seq != 17 || got[63].Seq != 80 {
+			t.Fatalf("%d alerts sent, seq %d to %d; want the last 64 (17 to 80)", len(got), got[0].Seq, got[len(got)-1].Seq)
+		}
+		for i := 1; i < len(got); i++ {
+			if got[i].Seq != got[i-1].Seq+1 {
+				t.Fatalf("alert %d has seq %d after %d: out of order", i, got[i].Seq, got[i-1].Seq)
+			}
+		}
+		if obs.alerts[watch.AlertDropped] != 16 || obs.alerts[watch.AlertSent] != 64 {
+			t.Fatalf("observed %v, want 16 dropped and 64 sent", obs.alerts)
+		}
 	})
 }

@@ -18,13 +18,10 @@ func TestCredentialsFail(t *testing.T) {
 	inBubble(t, func(t *testing.T, b store.Backend) {
 		ctx := t.Context()
 		p := newPlume()
-		home := p.add(custA, locA, "Home")
-		p.add(custA, locB, "Shop")
-		p.add(custA, locC, "Cabin")
 		h := newHarness(t, newStore(t, b), p, nil, watch.Config{})
-		h.add(homeWatch())
-		h.add(watch.NewWatch{ChatID: chat1, UserID: userA, CustomerID: custA, LocationID: locB, Name: "Shop"})
-		h.add(watch.NewWatch{ChatID: chat2, UserID: userA, CustomerID: custA, LocationID: locC, Name: "Cabin"})
+		home, _ := h.place(chat1, userA, locA, "Home")
+		h.place(chat1, userA, locB, "Shop")
+		h.place(chat2, userA, locC, "Cabin")
 		other := h.add(watch.NewWatch{ChatID: chat2, UserID: userB, CustomerID: custA, LocationID: locB, Name: "Shop (B)"})
 		h.start()
 		wait(time.Minute)
@@ -66,9 +63,8 @@ func TestCredentialsFail(t *testing.T) {
 func TestNoCredentials(t *testing.T) {
 	inBubble(t, func(t *testing.T, b store.Backend) {
 		p := newPlume()
-		p.add(custA, locA, "Home")
 		h := newHarness(t, newStore(t, b), p, nil, watch.Config{})
-		h.add(homeWatch())
+		h.place(chat1, userA, locA, "Home")
 		h.creds.set(userA, fmt.Errorf("load: %w", watch.ErrNoCredentials))
 		h.start()
 		wait(time.Hour)
@@ -82,14 +78,10 @@ func TestNoCredentials(t *testing.T) {
 // TestLocationGone: Plume's 404 and 403 pause only that watch, after the hold, and say so.
 func TestLocationGone(t *testing.T) {
 	inBubble(t, func(t *testing.T, b store.Backend) {
-		p := newPlume()
-		home := p.add(custA, locA, "Home")
-		shop := p.add(custA, locB, "Shop")
-		p.add(custA, locC, "Cabin")
-		h := newHarness(t, newStore(t, b), p, nil, watch.Config{})
-		h.add(homeWatch())
-		h.add(watch.NewWatch{ChatID: chat1, UserID: userA, CustomerID: custA, LocationID: locB, Name: "Shop"})
-		h.add(watch.NewWatch{ChatID: chat1, UserID: userA, CustomerID: custA, LocationID: locC, Name: "Cabin"})
+		h := newHarness(t, newStore(t, b), newPlume(), nil, watch.Config{})
+		home, _ := h.place(chat1, userA, locA, "Home")
+		shop, _ := h.place(chat1, userA, locB, "Shop")
+		h.place(chat1, userA, locC, "Cabin")
 		h.start()
 		wait(time.Minute)
 		home.fail(&plume.Error{Kind: plume.KindNotFound, Status: 404})
@@ -117,11 +109,9 @@ func TestLocationGone(t *testing.T) {
 func TestRateLimitBacksOff(t *testing.T) {
 	inBubble(t, func(t *testing.T, b store.Backend) {
 		p := newPlume()
-		home := p.add(custA, locA, "Home")
-		p.add(custA, locB, "Shop")
 		h := newHarness(t, newStore(t, b), p, nil, watch.Config{})
-		h.add(homeWatch())
-		h.add(watch.NewWatch{ChatID: chat1, UserID: userA, CustomerID: custA, LocationID: locB, Name: "Shop"})
+		home, _ := h.place(chat1, userA, locA, "Home")
+		h.place(chat1, userA, locB, "Shop")
 		h.start()
 		wait(45 * time.Second) // checks at 0 and 30 s
 		home.fail(&plume.Error{Kind: plume.KindRateLimited, Status: 403})
@@ -149,20 +139,16 @@ func TestRateLimitBacksOff(t *testing.T) {
 func TestChatUnreachable(t *testing.T) {
 	inBubble(t, func(t *testing.T, b store.Backend) {
 		ctx := t.Context()
-		p := newPlume()
-		home := p.add(custA, locA, "Home")
-		shop := p.add(custA, locB, "Shop")
-		h := newHarness(t, newStore(t, b), p, nil, watch.Config{})
+		h := newHarness(t, newStore(t, b), newPlume(), nil, watch.Config{})
 		h.sent.setFail(func(a watch.Alert, _ int) error {
 			if a.ChatID == chat1 {
 				return fmt.Errorf("telegram: 403 bot was blocked by the user: %w", watch.ErrChatUnreachable)
 			}
 			return nil
 		})
-		h.add(homeWatch())
-		h.add(watch.NewWatch{ChatID: chat1, UserID: userA, CustomerID: custA, LocationID: locC, Name: "Cabin"})
-		h.add(watch.NewWatch{ChatID: chat2, UserID: userA, CustomerID: custA, LocationID: locB, Name: "Shop"})
-		p.add(custA, locC, "Cabin")
+		home, _ := h.place(chat1, userA, locA, "Home")
+		h.place(chat1, userA, locC, "Cabin")
+		shop, _ := h.place(chat2, userA, locB, "Shop")
 		h.start()
 		wait(time.Minute)
 		home.offline()
@@ -188,9 +174,7 @@ func TestChatUnreachable(t *testing.T) {
 // each, in order, the later one replying to the first.
 func TestTransientSendFailure(t *testing.T) {
 	inBubble(t, func(t *testing.T, b store.Backend) {
-		p := newPlume()
-		home := p.add(custA, locA, "Home")
-		h := newHarness(t, newStore(t, b), p, nil, watch.Config{})
+		h, home, _ := startHome(t, b, watch.Config{})
 		down := time.Now().Add(5 * time.Minute)
 		h.sent.setFail(func(watch.Alert, int) error {
 			if time.Now().Before(down) {
@@ -198,9 +182,6 @@ func TestTransientSendFailure(t *testing.T) {
 			}
 			return nil
 		})
-		h.add(homeWatch())
-		h.start()
-		wait(30 * time.Second)
 		home.offline()
 		wait(2 * time.Minute)
 		home.online()

@@ -439,6 +439,28 @@ func (h *harness) add(nw watch.NewWatch) watch.Watch {
 	return w
 }
 
+func homeWatch() watch.NewWatch {
+	return watch.NewWatch{ChatID: chat1, UserID: userA, CustomerID: custA, LocationID: locA, Name: "Home"}
+}
+
+// place adds a fake location and a watch of it for chat and user.
+func (h *harness) place(chat, user int64, loc, name string) (*fakeLocation, watch.Watch) {
+	h.t.Helper()
+	f := h.plume.add(custA, loc, name)
+	return f, h.add(watch.NewWatch{ChatID: chat, UserID: user, CustomerID: custA, LocationID: loc, Name: name})
+}
+
+// startHome runs an engine on b watching Home for chat1 and userA, and returns after its
+// baseline check, at 00:00:30 (checks come at 0 s, 60 s, 120 s, …).
+func startHome(t *testing.T, b store.Backend, cfg watch.Config) (*harness, *fakeLocation, watch.Watch) {
+	t.Helper()
+	h := newHarness(t, newStore(t, b), newPlume(), nil, cfg)
+	home, w := h.place(chat1, userA, locA, "Home")
+	h.start()
+	wait(30 * time.Second)
+	return h, home, w
+}
+
 // wait lets d of virtual time pass and returns once the engines are idle.
 func wait(d time.Duration) {
 	time.Sleep(d)
@@ -543,4 +565,72 @@ func (k *killable) ReleaseLease(ctx context.Context, key, holder string) error {
 		return err
 	}
 	return k.Store.ReleaseLease(ctx, key, holder)
+}
+
+// events is an Observer that counts what the engine did and lets a real-time test wait
+// for it.
+type events struct {
+	mu       sync.Mutex
+	leading  bool
+	checks   int // successful checks
+	all      int // every check
+	requests int
+	alerts   map[watch.AlertOutcome]int
+	changed  chan struct{}
+}
+
+func newEvents() *events {
+	return &events{changed: make(chan struct{}, 1), alerts: map[watch.AlertOutcome]int{}}
+}
+
+func (o *events) signal() {
+	select {
+	case o.changed <- struct{}{}:
+	default:
+	}
+}
+func (o *events) Leading(held bool) { o.mu.Lock(); o.leading = held; o.mu.Unlock(); o.signal() }
+func (o *events) Check(c watch.CheckOutcome, _ time.Duration) {
+	o.mu.Lock()
+	o.all++
+	if c == watch.CheckOK {
+		o.checks++
+	}
+	o.mu.Unlock()
+	o.signal()
+}
+func (o *events) Requests(n int) { o.mu.Lock(); o.requests += n; o.mu.Unlock() }
+func (o *events) Alert(_ watch.Kind, out watch.AlertOutcome) {
+	o.mu.Lock()
+	o.alerts[out]++
+	o.mu.Unlock()
+}
+func (*events) Watches(int)                           {}
+func (*events) Interval(time.Duration, time.Duration) {}
+func (*events) BackOff(time.Time)                     {}
+
+// until waits (in real time) for cond on the observed state.
+func (o *events) until(t *testing.T, what string, cond func(leading bool, checks int) bool) {
+	t.Helper()
+	deadline := time.NewTimer(20 * time.Second)
+	defer deadline.Stop()
+	for {
+		o.mu.Lock()
+		ok := cond(o.leading, o.checks)
+		o.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-o.changed:
+		case <-deadline.C:
+			t.Fatalf("timed out waiting until %s", what)
+		}
+	}
+}
+
+func (o *events) checkCount() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.checks
 }

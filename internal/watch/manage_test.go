@@ -77,13 +77,9 @@ func (h *harness) mustList(chat int64) []watch.Status {
 // even with alerts still waiting.
 func TestRemoveDropsAlerts(t *testing.T) {
 	inBubble(t, func(t *testing.T, b store.Backend) {
-		p := newPlume()
-		home := p.add(custA, locA, "Home")
-		h := newHarness(t, newStore(t, b), p, nil, watch.Config{})
+		h, home, w := startHome(t, b, watch.Config{})
+		p := h.plume
 		h.sent.setFail(func(watch.Alert, int) error { return errors.New("telegram down") })
-		w := h.add(homeWatch())
-		h.start()
-		wait(30 * time.Second)
 		home.offline()
 		wait(2 * time.Minute)
 		if st := h.mustList(chat1); len(st) != 1 || st[0].Pending != 1 {
@@ -108,11 +104,9 @@ func TestPauseResumeUser(t *testing.T) {
 	inBubble(t, func(t *testing.T, b store.Backend) {
 		ctx := t.Context()
 		p := newPlume()
-		home := p.add(custA, locA, "Home")
-		p.add(custA, locB, "Shop")
 		h := newHarness(t, newStore(t, b), p, nil, watch.Config{})
-		h.add(homeWatch())
-		h.add(watch.NewWatch{ChatID: chat2, UserID: userB, CustomerID: custA, LocationID: locB, Name: "Shop"})
+		home, _ := h.place(chat1, userA, locA, "Home")
+		h.place(chat2, userB, locB, "Shop")
 		h.start()
 		wait(30 * time.Second)
 		if n, err := h.e.PauseWatches(ctx, watch.Selector{UserID: userA}, watch.ReasonLoggedOut); err != nil || n != 1 {
@@ -146,12 +140,7 @@ func TestPauseResumeUser(t *testing.T) {
 func TestMigrateChat(t *testing.T) {
 	inBubble(t, func(t *testing.T, b store.Backend) {
 		ctx := t.Context()
-		p := newPlume()
-		home := p.add(custA, locA, "Home")
-		h := newHarness(t, newStore(t, b), p, nil, watch.Config{})
-		w := h.add(homeWatch())
-		h.start()
-		wait(30 * time.Second)
+		h, home, w := startHome(t, b, watch.Config{})
 		home.offline()
 		wait(2 * time.Minute)
 		const super = int64(-1001234567890)
@@ -183,11 +172,9 @@ func TestMigrateChat(t *testing.T) {
 func TestSealedAtRest(t *testing.T) {
 	inBubble(t, func(t *testing.T, b store.Backend) {
 		ctx := t.Context()
-		p := newPlume()
-		home := p.add(custA, locA, "Maison Dupont")
-		h := newHarness(t, newStore(t, b), p, nil, watch.Config{})
+		h := newHarness(t, newStore(t, b), newPlume(), nil, watch.Config{})
 		h.sent.setFail(func(watch.Alert, int) error { return errors.New("telegram down") })
-		w := h.add(watch.NewWatch{ChatID: chat1, UserID: userA, CustomerID: custA, LocationID: locA, Name: "Maison Dupont"})
+		home, w := h.place(chat1, userA, locA, "Maison Dupont")
 		h.start()
 		wait(30 * time.Second)
 		home.pod("Office", false)

@@ -7,70 +7,12 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"plumebot/internal/store"
 	"plumebot/internal/watch"
 )
-
-// events is an Observer that lets a real-time test wait for what the engine did.
-type events struct {
-	mu      sync.Mutex
-	leading bool
-	checks  int
-	changed chan struct{}
-}
-
-func newEvents() *events { return &events{changed: make(chan struct{}, 1)} }
-
-func (o *events) signal() {
-	select {
-	case o.changed <- struct{}{}:
-	default:
-	}
-}
-func (o *events) Leading(held bool) { o.mu.Lock(); o.leading = held; o.mu.Unlock(); o.signal() }
-func (o *events) Check(c watch.CheckOutcome, _ time.Duration) {
-	if c == watch.CheckOK {
-		o.mu.Lock()
-		o.checks++
-		o.mu.Unlock()
-		o.signal()
-	}
-}
-func (*events) Watches(int)                           {}
-func (*events) Requests(int)                          {}
-func (*events) Alert(watch.Kind, watch.AlertOutcome)  {}
-func (*events) Interval(time.Duration, time.Duration) {}
-func (*events) BackOff(time.Time)                     {}
-
-// until waits (in real time) for cond on the observed state.
-func (o *events) until(t *testing.T, what string, cond func(leading bool, checks int) bool) {
-	t.Helper()
-	deadline := time.NewTimer(20 * time.Second)
-	defer deadline.Stop()
-	for {
-		o.mu.Lock()
-		ok := cond(o.leading, o.checks)
-		o.mu.Unlock()
-		if ok {
-			return
-		}
-		select {
-		case <-o.changed:
-		case <-deadline.C:
-			t.Fatalf("timed out waiting until %s", what)
-		}
-	}
-}
-
-func (o *events) checkCount() int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.checks
-}
 
 // TestTwoReplicasOnRedis: two engines, each with its own Redis connection, on one real
 // Redis. Only the leaseholder reads Plume; when it dies mid-run (its store calls fail from
