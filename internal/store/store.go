@@ -1,5 +1,6 @@
-// Package store persists plumebot's state: sealed per-user records, expiring conversation
-// state and cross-replica locks, over an in-memory, embedded (bbolt) or Redis backend.
+// Package store persists plumebot's state: sealed per-user and general records, expiring
+// conversation state, cross-replica locks and leases, over an in-memory, embedded (bbolt) or
+// Redis backend.
 package store
 
 import (
