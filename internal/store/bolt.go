@@ -28,6 +28,7 @@ var boltBucket = []byte("kv")
 type boltBackend struct {
 	db        *bolt.DB
 	locks     lockTable
+	leases    leaseTable
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
@@ -171,6 +172,71 @@ func (b *boltBackend) Delete(ctx context.Context, key string) error {
 		return fmt.Errorf("store: bolt delete: %w", err)
 	}
 	return nil
+}
+
+func (b *boltBackend) Take(ctx context.Context, key string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	var val []byte
+	now := time.Now().UnixNano()
+	err := b.db.Update(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(boltBucket)
+		raw := bk.Get([]byte(key))
+		if raw == nil {
+			return ErrNotFound
+		}
+		if !boltExpired(raw, now) {
+			val = bytes.Clone(raw[8:]) // bolt's memory is valid only inside the transaction
+		}
+		// An expired record is deleted too (committed), then reported absent below.
+		return bk.Delete([]byte(key))
+	})
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("store: bolt take: %w", err)
+	}
+	if val == nil {
+		return nil, ErrNotFound
+	}
+	return val, nil
+}
+
+func (b *boltBackend) Keys(ctx context.Context, prefix string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	keys := []string{}
+	now := time.Now().UnixNano()
+	err := b.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(boltBucket).Cursor()
+		p := []byte(prefix)
+		// bbolt keeps keys in byte order, so the prefix is one contiguous range.
+		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+			if !boltExpired(v, now) {
+				keys = append(keys, string(k))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: bolt keys: %w", err)
+	}
+	return keys, nil
+}
+
+func (b *boltBackend) AcquireLease(ctx context.Context, key, holder string, ttl time.Duration) (bool, error) {
+	return b.leases.acquire(ctx, key, holder, ttl)
+}
+
+func (b *boltBackend) RenewLease(ctx context.Context, key, holder string, ttl time.Duration) error {
+	return b.leases.renew(ctx, key, holder, ttl)
+}
+
+func (b *boltBackend) ReleaseLease(ctx context.Context, key, holder string) error {
+	return b.leases.release(ctx, key, holder)
 }
 
 func (b *boltBackend) Lock(ctx context.Context, key string, ttl time.Duration) (func(), error) {

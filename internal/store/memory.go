@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -15,6 +17,7 @@ type memory struct {
 	sweepAt int // sweep expired entries when the map grows past this size
 	closed  bool
 	locks   lockTable
+	leases  leaseTable
 }
 
 type memEntry struct {
@@ -98,6 +101,67 @@ func (m *memory) Delete(ctx context.Context, key string) error {
 	}
 	delete(m.data, key)
 	return nil
+}
+
+func (m *memory) Take(ctx context.Context, key string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, errClosed
+	}
+	e, ok := m.data[key]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	delete(m.data, key)
+	if e.expired(time.Now().UnixNano()) {
+		return nil, ErrNotFound
+	}
+	return e.val, nil // removed from the map: no one else holds this slice
+}
+
+func (m *memory) Keys(ctx context.Context, prefix string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	now := time.Now().UnixNano()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return nil, errClosed
+	}
+	keys := []string{}
+	for k, e := range m.data {
+		if strings.HasPrefix(k, prefix) && !e.expired(now) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys, nil
+}
+
+func (m *memory) AcquireLease(ctx context.Context, key, holder string, ttl time.Duration) (bool, error) {
+	if err := m.Ping(ctx); err != nil {
+		return false, err
+	}
+	return m.leases.acquire(ctx, key, holder, ttl)
+}
+
+func (m *memory) RenewLease(ctx context.Context, key, holder string, ttl time.Duration) error {
+	if err := m.Ping(ctx); err != nil {
+		return err
+	}
+	return m.leases.renew(ctx, key, holder, ttl)
+}
+
+func (m *memory) ReleaseLease(ctx context.Context, key, holder string) error {
+	if err := m.Ping(ctx); err != nil {
+		return err
+	}
+	return m.leases.release(ctx, key, holder)
 }
 
 func (m *memory) Lock(ctx context.Context, key string, ttl time.Duration) (func(), error) {

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,13 +20,33 @@ import (
 // DefaultRedisPrefix namespaces plumebot's keys when OpenRedis gets an empty prefix.
 const DefaultRedisPrefix = "plumebot:"
 
-// Lock keys get their own sub-namespace so they never collide with data keys.
-const redisLockNS = "lock|"
+// Lock and lease keys get their own sub-namespaces so they never collide with data keys.
+const (
+	redisLockNS  = "lock|"
+	redisLeaseNS = "lease|"
+)
 
 // unlockScript deletes the lock only if it still holds our token: a holder whose lock
 // expired and was taken by another replica must not release the new holder's lock.
 var unlockScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then
 	return redis.call("DEL", KEYS[1])
+end
+return 0`)
+
+// acquireLeaseScript takes a free lease, or extends one the caller already holds.
+var acquireLeaseScript = redis.NewScript(`local v = redis.call("GET", KEYS[1])
+if v == false then
+	redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
+	return 1
+elseif v == ARGV[1] then
+	redis.call("PEXPIRE", KEYS[1], ARGV[2])
+	return 1
+end
+return 0`)
+
+// renewLeaseScript is compare-and-pexpire: only the holder extends its lease.
+var renewLeaseScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then
+	return redis.call("PEXPIRE", KEYS[1], ARGV[2])
 end
 return 0`)
 
@@ -88,6 +110,90 @@ func (r *redisBackend) Put(ctx context.Context, key string, val []byte, ttl time
 func (r *redisBackend) Delete(ctx context.Context, key string) error {
 	if err := r.c.Del(ctx, r.prefix+key).Err(); err != nil {
 		return fmt.Errorf("store: redis delete: %w", err)
+	}
+	return nil
+}
+
+func (r *redisBackend) Take(ctx context.Context, key string) ([]byte, error) {
+	v, err := r.c.GetDel(ctx, r.prefix+key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: redis take: %w", err)
+	}
+	return v, nil
+}
+
+// Keys walks SCAN with a MATCH pattern (the prefix escaped, so "*" or "[" in it are
+// literal); SCAN may return a key twice, hence the dedup.
+func (r *redisBackend) Keys(ctx context.Context, prefix string) ([]string, error) {
+	pattern := globEscape(r.prefix+prefix) + "*"
+	seen := map[string]struct{}{}
+	iter := r.c.Scan(ctx, 0, pattern, 1000).Iterator()
+	for iter.Next(ctx) {
+		k := strings.TrimPrefix(iter.Val(), r.prefix)
+		if strings.HasPrefix(k, redisLockNS) || strings.HasPrefix(k, redisLeaseNS) {
+			continue
+		}
+		seen[k] = struct{}{}
+	}
+	if err := iter.Err(); err != nil {
+		return nil, fmt.Errorf("store: redis keys: %w", err)
+	}
+	keys := make([]string, 0, len(seen))
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys, nil
+}
+
+// globEscape makes s match itself literally in a Redis glob pattern.
+func globEscape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '*', '?', '[', ']', '\\':
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func (r *redisBackend) AcquireLease(ctx context.Context, key, holder string, ttl time.Duration) (bool, error) {
+	if err := checkLeaseArgs(ctx, key, holder, ttl); err != nil {
+		return false, err
+	}
+	n, err := acquireLeaseScript.Run(ctx, r.c, []string{r.prefix + redisLeaseNS + key}, holder, max(ttl.Milliseconds(), 1)).Int()
+	if err != nil {
+		return false, fmt.Errorf("store: redis acquire lease %q: %w", key, err)
+	}
+	return n == 1, nil
+}
+
+func (r *redisBackend) RenewLease(ctx context.Context, key, holder string, ttl time.Duration) error {
+	if err := checkLeaseArgs(ctx, key, holder, ttl); err != nil {
+		return err
+	}
+	n, err := renewLeaseScript.Run(ctx, r.c, []string{r.prefix + redisLeaseNS + key}, holder, max(ttl.Milliseconds(), 1)).Int()
+	if err != nil {
+		return fmt.Errorf("store: redis renew lease %q: %w", key, err)
+	}
+	if n != 1 {
+		return fmt.Errorf("%w: %q", ErrLeaseLost, key)
+	}
+	return nil
+}
+
+func (r *redisBackend) ReleaseLease(ctx context.Context, key, holder string) error {
+	if holder == "" {
+		return errors.New("store: release lease: empty holder")
+	}
+	// unlockScript is the same compare-and-delete.
+	if err := unlockScript.Run(ctx, r.c, []string{r.prefix + redisLeaseNS + key}, holder).Err(); err != nil {
+		return fmt.Errorf("store: redis release lease %q: %w", key, err)
 	}
 	return nil
 }

@@ -1,5 +1,6 @@
-// Package store persists plumebot's state: sealed per-user records, expiring conversation
-// state and cross-replica locks, over an in-memory, embedded (bbolt) or Redis backend.
+// Package store persists plumebot's state: sealed per-user and general records, expiring
+// conversation state, cross-replica locks and leases, over an in-memory, embedded (bbolt) or
+// Redis backend.
 package store
 
 import (
@@ -19,10 +20,15 @@ var ErrWrongKey = errors.New("store: the secret key cannot open the sealed data"
 // or moved to another user or kind. Treat it like a missing record that must be re-entered.
 var ErrCorrupt = errors.New("store: sealed record is corrupt or was moved")
 
+// ErrLeaseLost reports a lease renewal by a holder that no longer holds it: it expired,
+// was released, or another holder took it.
+var ErrLeaseLost = errors.New("store: lease lost")
+
 var errClosed = errors.New("store: closed")
 
 // Backend stores raw bytes with expiry. Memory, bolt and Redis implement it; all must pass
-// storetest.Run. Lock keys live in a namespace separate from data keys.
+// storetest.Run. Lock and lease keys live in namespaces separate from data keys and from
+// each other (Redis: data keys must not start with "lock|" or "lease|").
 type Backend interface {
 	// Get returns a copy of the value, or ErrNotFound when absent or expired.
 	Get(ctx context.Context, key string) ([]byte, error)
@@ -30,10 +36,29 @@ type Backend interface {
 	Put(ctx context.Context, key string, val []byte, ttl time.Duration) error
 	// Delete removes key; an absent key is not an error.
 	Delete(ctx context.Context, key string) error
+	// Take returns the value of key and deletes it in one atomic step: of concurrent Takes
+	// of one key exactly one gets the value (single-use tokens). ErrNotFound when absent
+	// or expired.
+	Take(ctx context.Context, key string) ([]byte, error)
+	// Keys returns the data keys that start with prefix (all with ""), unexpired, sorted
+	// bytewise, without duplicates; lock and lease keys are not data keys. It reads the
+	// whole key space under prefix: for listings of thousands, not millions.
+	Keys(ctx context.Context, prefix string) ([]string, error)
 	// Lock takes a lock that expires after ttl even if never released (a crashed holder
 	// cannot block others forever), waiting until it is acquired or ctx is done.
 	// unlock is idempotent and never releases a lock that expired and was taken by another.
 	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error)
+	// AcquireLease makes holder (a non-empty ID unique to the contender) the holder of the
+	// lease key for ttl, without waiting: true when the lease was free, expired, or already
+	// held by holder (its expiry is then reset to ttl from now); false, nil when another
+	// holder has it.
+	AcquireLease(ctx context.Context, key, holder string, ttl time.Duration) (bool, error)
+	// RenewLease resets holder's lease to expire ttl from now. ErrLeaseLost (wrapped) when
+	// holder does not hold it: expired, released or taken by another, even if only expired.
+	RenewLease(ctx context.Context, key, holder string, ttl time.Duration) error
+	// ReleaseLease frees the lease if holder holds it; anything else is left as it is and is
+	// not an error (a late release never frees another holder's lease).
+	ReleaseLease(ctx context.Context, key, holder string) error
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -1,5 +1,5 @@
 // Package storetest is the conformance suite every store.Backend must pass: values, expiry,
-// locks (exclusion, expiry, cancellation) and concurrent use.
+// take-once, key listing, locks (exclusion, expiry, cancellation), leases and concurrent use.
 package storetest
 
 import (
@@ -42,6 +42,14 @@ func Run(t *testing.T, newBackend Factory) {
 		{"LockCancel", testLockCancel},
 		{"LockIndependentKeys", testLockIndependentKeys},
 		{"Concurrent", testConcurrent},
+		{"Take", testTake},
+		{"TakeOnce", testTakeOnce},
+		{"Keys", testKeys},
+		{"KeysExpiry", testKeysExpiry},
+		{"Lease", testLease},
+		{"LeaseExpiry", testLeaseExpiry},
+		{"LeaseContention", testLeaseContention},
+		{"LeaseArgs", testLeaseArgs},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {
@@ -396,5 +404,227 @@ func testConcurrent(t *testing.T, b store.Backend) {
 func testPing(t *testing.T, b store.Backend) {
 	if err := b.Ping(ctxT(t)); err != nil {
 		t.Fatalf("Ping: %v", err)
+	}
+}
+
+func testTake(t *testing.T, b store.Backend) {
+	ctx := ctxT(t)
+	mustPut(t, b, "k", []byte("once"), time.Hour)
+	got, err := b.Take(ctx, "k")
+	if err != nil || string(got) != "once" {
+		t.Fatalf("Take = %q, %v; want \"once\"", got, err)
+	}
+	mustMiss(t, b, "k")
+	if got, err := b.Take(ctx, "k"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("second Take = %q, %v; want ErrNotFound", got, err)
+	}
+	if got, err := b.Take(ctx, "absent"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Take(absent) = %q, %v; want ErrNotFound", got, err)
+	}
+	mustPut(t, b, "empty", []byte{}, 0)
+	if got, err := b.Take(ctx, "empty"); err != nil || got == nil || len(got) != 0 {
+		t.Fatalf("Take(empty value) = %#v, %v; want an empty, non-nil value", got, err)
+	}
+	// An expired value cannot be taken: the control key, written after it with the same
+	// TTL, marks when it has expired.
+	mustPut(t, b, "short", []byte("gone"), 100*time.Millisecond)
+	mustPut(t, b, "control", []byte("c"), 100*time.Millisecond)
+	waitGone(t, b, "control")
+	if got, err := b.Take(ctx, "short"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Take(expired) = %q, %v; want ErrNotFound", got, err)
+	}
+}
+
+// testTakeOnce: of many concurrent Takes of one key exactly one gets the value.
+func testTakeOnce(t *testing.T, b store.Backend) {
+	const keys, takers = 5, 8
+	for k := range keys {
+		key := fmt.Sprintf("token-%d", k)
+		mustPut(t, b, key, []byte(key), time.Hour)
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		errs := make(chan error, takers)
+		for range takers {
+			wg.Go(func() {
+				got, err := b.Take(ctxT(t), key)
+				switch {
+				case err == nil && string(got) == key:
+					wins.Add(1)
+				case errors.Is(err, store.ErrNotFound):
+				default:
+					errs <- fmt.Errorf("Take(%s) = %q, %v", key, got, err)
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		if n := wins.Load(); n != 1 {
+			t.Fatalf("%d of %d concurrent Takes of %s got the value, want exactly 1", n, takers, key)
+		}
+	}
+}
+
+func mustKeys(t *testing.T, b store.Backend, prefix string, want ...string) {
+	t.Helper()
+	got, err := b.Keys(ctxT(t), prefix)
+	if err != nil {
+		t.Fatalf("Keys(%q): %v", prefix, err)
+	}
+	if want == nil {
+		want = []string{}
+	}
+	if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
+		t.Fatalf("Keys(%q) = %q, want %q", prefix, got, want)
+	}
+}
+
+func testKeys(t *testing.T, b store.Backend) {
+	for _, k := range []string{"w:1:b", "w:1:a", "w:10:a", "w:2:a", "x", `g*[x]?\`, "g*other", "gx"} {
+		mustPut(t, b, k, []byte("v"), 0)
+	}
+	mustKeys(t, b, "w:1:", "w:1:a", "w:1:b")
+	mustKeys(t, b, "w:", "w:10:a", "w:1:a", "w:1:b", "w:2:a") // bytewise: "0" < ":"
+	mustKeys(t, b, "w:3:")
+	// Glob characters in a prefix are literal.
+	mustKeys(t, b, "g*[", `g*[x]?\`)
+	mustKeys(t, b, "g*", `g*[x]?\`, "g*other")
+	mustKeys(t, b, "g?")
+	// Locks and leases are not data keys, even under the same names.
+	unlock := mustLock(t, b, "w:1:c", time.Minute)
+	defer unlock()
+	if ok, err := b.AcquireLease(ctxT(t), "w:1:d", "A", time.Minute); !ok || err != nil {
+		t.Fatalf("AcquireLease = %v, %v", ok, err)
+	}
+	mustKeys(t, b, "w:1:", "w:1:a", "w:1:b")
+	mustKeys(t, b, "", `g*[x]?\`, "g*other", "gx", "w:10:a", "w:1:a", "w:1:b", "w:2:a", "x")
+	if err := b.Delete(ctxT(t), "w:1:a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Take(ctxT(t), "w:1:b"); err != nil {
+		t.Fatal(err)
+	}
+	mustKeys(t, b, "w:1:")
+}
+
+func testKeysExpiry(t *testing.T, b store.Backend) {
+	mustPut(t, b, "e:short", []byte("v"), 100*time.Millisecond)
+	mustPut(t, b, "e:long", []byte("v"), time.Hour)
+	mustPut(t, b, "control", []byte("c"), 100*time.Millisecond)
+	waitGone(t, b, "control")
+	mustKeys(t, b, "e:", "e:long")
+}
+
+func mustAcquire(t *testing.T, b store.Backend, key, holder string, ttl time.Duration, want bool) {
+	t.Helper()
+	ok, err := b.AcquireLease(ctxT(t), key, holder, ttl)
+	if err != nil {
+		t.Fatalf("AcquireLease(%s, %s): %v", key, holder, err)
+	}
+	if ok != want {
+		t.Fatalf("AcquireLease(%s, %s) = %v, want %v", key, holder, ok, want)
+	}
+}
+
+func mustLoseRenew(t *testing.T, b store.Backend, key, holder string) {
+	t.Helper()
+	if err := b.RenewLease(ctxT(t), key, holder, time.Minute); !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("RenewLease(%s, %s) = %v, want ErrLeaseLost", key, holder, err)
+	}
+}
+
+func testLease(t *testing.T, b store.Backend) {
+	ctx := ctxT(t)
+	mustAcquire(t, b, "L", "A", time.Minute, true)
+	mustAcquire(t, b, "L", "B", time.Minute, false)
+	mustAcquire(t, b, "L", "A", time.Minute, true) // the holder again: renewed, not refused
+	if err := b.RenewLease(ctx, "L", "A", time.Minute); err != nil {
+		t.Fatalf("RenewLease by the holder: %v", err)
+	}
+	mustLoseRenew(t, b, "L", "B")
+	if err := b.ReleaseLease(ctx, "L", "B"); err != nil { // not the holder: nothing happens
+		t.Fatalf("ReleaseLease by another: %v", err)
+	}
+	mustAcquire(t, b, "L", "B", time.Minute, false)
+	// Another key, a data key and a lock of the same name are independent of the lease.
+	mustAcquire(t, b, "L2", "B", time.Minute, true)
+	mustMiss(t, b, "L")
+	mustLock(t, b, "L", time.Minute)()
+	if err := b.ReleaseLease(ctx, "L", "A"); err != nil {
+		t.Fatalf("ReleaseLease by the holder: %v", err)
+	}
+	mustLoseRenew(t, b, "L", "A")
+	mustAcquire(t, b, "L", "B", time.Minute, true)
+	if err := b.ReleaseLease(ctx, "L", "A"); err != nil { // a late release by the old holder
+		t.Fatal(err)
+	}
+	mustAcquire(t, b, "L", "A", time.Minute, false)
+	if err := b.RenewLease(ctx, "L", "B", time.Minute); err != nil {
+		t.Fatalf("RenewLease by the new holder: %v", err)
+	}
+}
+
+// testLeaseExpiry: an unrenewed lease expires; its old holder cannot renew it, even before
+// another takes it, and another takes it without anyone releasing it (a crashed holder).
+func testLeaseExpiry(t *testing.T, b store.Backend) {
+	mustAcquire(t, b, "E", "A", 100*time.Millisecond, true)
+	mustPut(t, b, "control", []byte("c"), 100*time.Millisecond)
+	waitGone(t, b, "control")
+	mustLoseRenew(t, b, "E", "A")
+	mustAcquire(t, b, "E", "B", time.Minute, true)
+	mustLoseRenew(t, b, "E", "A")
+	mustAcquire(t, b, "E", "A", time.Minute, false)
+
+	// Renewal keeps a short lease alive past its first expiry.
+	mustAcquire(t, b, "R", "A", 300*time.Millisecond, true)
+	if err := b.RenewLease(ctxT(t), "R", "A", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, b, "control2", []byte("c"), 300*time.Millisecond)
+	waitGone(t, b, "control2")
+	mustAcquire(t, b, "R", "B", time.Minute, false)
+}
+
+func testLeaseContention(t *testing.T, b store.Backend) {
+	const contenders = 8
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	errs := make(chan error, contenders)
+	for i := range contenders {
+		wg.Go(func() {
+			ok, err := b.AcquireLease(ctxT(t), "C", fmt.Sprintf("holder-%d", i), time.Minute)
+			if err != nil {
+				errs <- err
+			}
+			if ok {
+				wins.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := wins.Load(); n != 1 {
+		t.Fatalf("%d of %d contenders acquired the lease, want exactly 1", n, contenders)
+	}
+}
+
+func testLeaseArgs(t *testing.T, b store.Backend) {
+	ctx := ctxT(t)
+	if _, err := b.AcquireLease(ctx, "A", "", time.Minute); err == nil {
+		t.Error("AcquireLease with an empty holder succeeded")
+	}
+	if _, err := b.AcquireLease(ctx, "A", "h", 0); err == nil {
+		t.Error("AcquireLease with ttl 0 succeeded")
+	}
+	if err := b.RenewLease(ctx, "A", "h", -time.Second); err == nil || errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("RenewLease with a negative ttl = %v, want an argument error", err)
+	}
+	if err := b.ReleaseLease(ctx, "A", ""); err == nil {
+		t.Error("ReleaseLease with an empty holder succeeded")
 	}
 }
