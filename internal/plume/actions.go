@@ -28,22 +28,25 @@ const (
 // seconds; Plume answers 422 beyond it (plume-api.md §6.5).
 const MaxRebootDelay = 100000 * time.Second
 
+// Each action returns the HTTP status Plume answered (0 when none came, as for an input refused
+// before sending) for the audit log, with the error.
+
 // RebootNode asks Plume to restart one pod: PUT /Customers/{c}/locations/{l}/nodes/{nodeId}/reboot
 // with form delay (whole seconds, 0 to MaxRebootDelay); Plume answers 204 (§6.5). Errors: a
 // KindInvalidInput before any request for a bad ID, serial or delay; then KindNotFound (the pod
 // is not in this location), KindForbidden (these credentials may not do this),
 // KindInvalidInput with Status 422 (Plume refused the parameters), KindRateLimited (WAF, with
 // RetryAfter), KindTimeout (Plume may or may not have acted).
-func (c *Client) RebootNode(ctx context.Context, customerID, locationID, nodeID string, delay time.Duration) error {
+func (c *Client) RebootNode(ctx context.Context, customerID, locationID, nodeID string, delay time.Duration) (status int, err error) {
 	if err := ValidateSerial(nodeID); err != nil {
-		return err
+		return 0, err
 	}
 	r, err := actionRequest(EndpointRebootNode, http.MethodPut, customerID, locationID, "nodes", nodeID, "reboot")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if r.form, err = delayForm(delay); err != nil {
-		return err
+		return 0, err
 	}
 	return c.write(ctx, r)
 }
@@ -51,13 +54,13 @@ func (c *Client) RebootNode(ctx context.Context, customerID, locationID, nodeID 
 // RebootLocation asks Plume to restart every pod of a location:
 // PUT /Customers/{c}/locations/{l}/reboot with form delay (as RebootNode); 204 (§6.5). The
 // errors are RebootNode's, KindNotFound meaning the customer or location is unknown.
-func (c *Client) RebootLocation(ctx context.Context, customerID, locationID string, delay time.Duration) error {
+func (c *Client) RebootLocation(ctx context.Context, customerID, locationID string, delay time.Duration) (status int, err error) {
 	r, err := actionRequest(EndpointRebootLocation, http.MethodPut, customerID, locationID, "reboot")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if r.form, err = delayForm(delay); err != nil {
-		return err
+		return 0, err
 	}
 	return c.write(ctx, r)
 }
@@ -67,10 +70,10 @@ func (c *Client) RebootLocation(ctx context.Context, customerID, locationID stri
 // uplinkType are optional, §6.4). Plume publishes no response body; any 2xx is success and the
 // body is ignored. The result appears later as the gateway's nodes[].speedTest with a newer
 // startedAt (§5.1). Errors as RebootLocation's.
-func (c *Client) StartISPSpeedTest(ctx context.Context, customerID, locationID string) error {
+func (c *Client) StartISPSpeedTest(ctx context.Context, customerID, locationID string) (status int, err error) {
 	r, err := actionRequest(EndpointISPSpeedTest, http.MethodPost, customerID, locationID, "ispSpeedTest")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	return c.write(ctx, r)
 }
@@ -78,10 +81,10 @@ func (c *Client) StartISPSpeedTest(ctx context.Context, customerID, locationID s
 // Optimize asks Plume to re-plan the location's channels and topology:
 // POST /Customers/{c}/locations/{l}/optimize (§6.5; Plume's schema types the 200 body as a
 // string, which is ignored). Errors as RebootLocation's.
-func (c *Client) Optimize(ctx context.Context, customerID, locationID string) error {
+func (c *Client) Optimize(ctx context.Context, customerID, locationID string) (status int, err error) {
 	r, err := actionRequest(EndpointOptimize, http.MethodPost, customerID, locationID, "optimize")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	return c.write(ctx, r)
 }
@@ -102,10 +105,11 @@ func delayForm(delay time.Duration) (url.Values, error) {
 	return url.Values{"delay": {strconv.Itoa(int(delay / time.Second))}}, nil
 }
 
-// write sends an action and discards its 2xx body.
-func (c *Client) write(ctx context.Context, r *request) error {
-	_, _, err := c.do(ctx, r)
-	return err
+// write sends an action and discards its 2xx body. status is Plume's answer (204, 200; the
+// error's status when Plume refused), 0 when no response came.
+func (c *Client) write(ctx context.Context, r *request) (status int, err error) {
+	_, status, err = c.do(ctx, r)
+	return status, err
 }
 
 // isAction reports whether an endpoint name is one of the write operations above.

@@ -16,19 +16,22 @@ const serial = "1HX2AB3CD4"
 type actionCall struct {
 	name, method, path string
 	form               url.Values
-	call               func(ctx context.Context, c *Client) error
+	status             int
+	call               func(ctx context.Context, c *Client) (int, error)
 }
 
 func actionCalls() []actionCall {
 	return []actionCall{
-		{"reboot pod", "PUT", locPath + "/nodes/" + serial + "/reboot", url.Values{"delay": {"0"}},
-			func(ctx context.Context, c *Client) error { return c.RebootNode(ctx, cid, lid, serial, 0) }},
-		{"reboot location", "PUT", locPath + "/reboot", url.Values{"delay": {"30"}},
-			func(ctx context.Context, c *Client) error { return c.RebootLocation(ctx, cid, lid, 30*time.Second) }},
-		{"speed test", "POST", locPath + "/ispSpeedTest", url.Values{},
-			func(ctx context.Context, c *Client) error { return c.StartISPSpeedTest(ctx, cid, lid) }},
-		{"optimize", "POST", locPath + "/optimize", url.Values{},
-			func(ctx context.Context, c *Client) error { return c.Optimize(ctx, cid, lid) }},
+		{"reboot pod", "PUT", locPath + "/nodes/" + serial + "/reboot", url.Values{"delay": {"0"}}, 204,
+			func(ctx context.Context, c *Client) (int, error) { return c.RebootNode(ctx, cid, lid, serial, 0) }},
+		{"reboot location", "PUT", locPath + "/reboot", url.Values{"delay": {"30"}}, 204,
+			func(ctx context.Context, c *Client) (int, error) {
+				return c.RebootLocation(ctx, cid, lid, 30*time.Second)
+			}},
+		{"speed test", "POST", locPath + "/ispSpeedTest", url.Values{}, 200,
+			func(ctx context.Context, c *Client) (int, error) { return c.StartISPSpeedTest(ctx, cid, lid) }},
+		{"optimize", "POST", locPath + "/optimize", url.Values{}, 200,
+			func(ctx context.Context, c *Client) (int, error) { return c.Optimize(ctx, cid, lid) }},
 	}
 }
 
@@ -57,8 +60,8 @@ func TestClient_actions(t *testing.T) {
 				}
 				w.WriteHeader(http.StatusNoContent)
 			})
-			if err := a.call(context.Background(), client); err != nil {
-				t.Fatalf("err = %v", err)
+			if status, err := a.call(context.Background(), client); err != nil || status != a.status {
+				t.Fatalf("status %d, err %v; want %d", status, err, a.status)
 			}
 			if n := calls.Load(); n != 1 {
 				t.Errorf("calls = %d, want 1", n)
@@ -74,16 +77,16 @@ func TestClient_actionsValidateBeforeSending(t *testing.T) {
 	f.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { hits.Add(1) })
 	ctx := context.Background()
 	calls := map[string]func() error{
-		"pod serial slash":    func() error { return f.client.RebootNode(ctx, cid, lid, "1HX/../reboot", 0) },
-		"pod serial empty":    func() error { return f.client.RebootNode(ctx, cid, lid, "", 0) },
-		"pod bad location":    func() error { return f.client.RebootNode(ctx, cid, "../"+lid[3:], serial, 0) },
-		"negative delay":      func() error { return f.client.RebootNode(ctx, cid, lid, serial, -time.Second) },
-		"fractional delay":    func() error { return f.client.RebootLocation(ctx, cid, lid, 1500*time.Millisecond) },
-		"delay too long":      func() error { return f.client.RebootLocation(ctx, cid, lid, MaxRebootDelay+time.Second) },
-		"location short ID":   func() error { return f.client.RebootLocation(ctx, cid[:23], lid, 0) },
-		"speed test non-hex":  func() error { return f.client.StartISPSpeedTest(ctx, "zz"+cid[2:], lid) },
-		"optimize empty":      func() error { return f.client.Optimize(ctx, cid, "") },
-		"optimize %2F escape": func() error { return f.client.Optimize(ctx, "64f0c1a2b3c4d5e6f7a8b%2F", lid) },
+		"pod serial slash":    func() error { _, err := f.client.RebootNode(ctx, cid, lid, "1HX/../reboot", 0); return err },
+		"pod serial empty":    func() error { _, err := f.client.RebootNode(ctx, cid, lid, "", 0); return err },
+		"pod bad location":    func() error { _, err := f.client.RebootNode(ctx, cid, "../"+lid[3:], serial, 0); return err },
+		"negative delay":      func() error { _, err := f.client.RebootNode(ctx, cid, lid, serial, -time.Second); return err },
+		"fractional delay":    func() error { _, err := f.client.RebootLocation(ctx, cid, lid, 1500*time.Millisecond); return err },
+		"delay too long":      func() error { _, err := f.client.RebootLocation(ctx, cid, lid, MaxRebootDelay+time.Second); return err },
+		"location short ID":   func() error { _, err := f.client.RebootLocation(ctx, cid[:23], lid, 0); return err },
+		"speed test non-hex":  func() error { _, err := f.client.StartISPSpeedTest(ctx, "zz"+cid[2:], lid); return err },
+		"optimize empty":      func() error { _, err := f.client.Optimize(ctx, cid, ""); return err },
+		"optimize %2F escape": func() error { _, err := f.client.Optimize(ctx, "64f0c1a2b3c4d5e6f7a8b%2F", lid); return err },
 	}
 	for name, call := range calls {
 		err := call()
@@ -92,7 +95,8 @@ func TestClient_actionsValidateBeforeSending(t *testing.T) {
 			t.Errorf("%s: %+v, want a validation error with its text", name, e)
 		}
 	}
-	e := wantKind(t, f.client.RebootLocation(ctx, cid, lid, MaxRebootDelay+time.Second), KindInvalidInput)
+	_, err := f.client.RebootLocation(ctx, cid, lid, MaxRebootDelay+time.Second)
+	e := wantKind(t, err, KindInvalidInput)
 	if want := "The reboot delay must be whole seconds from 0 to 100000."; e.UserMessage() != want {
 		t.Errorf("delay message = %q, want %q", e.UserMessage(), want)
 	}
@@ -145,8 +149,11 @@ func TestClient_actionErrors(t *testing.T) {
 				calls.Add(1)
 				tt.handler(w)
 			})
-			err := f.client.RebootNode(context.Background(), cid, lid, serial, 0)
+			status, err := f.client.RebootNode(context.Background(), cid, lid, serial, 0)
 			e := wantKind(t, err, tt.kind)
+			if status != e.Status || status == 0 {
+				t.Errorf("status = %d, error's status %d", status, e.Status)
+			}
 			if e.Endpoint != EndpointRebootNode {
 				t.Errorf("endpoint = %q", e.Endpoint)
 			}
@@ -168,7 +175,7 @@ func TestClient_actionErrorsNameTheirTarget(t *testing.T) {
 		w.WriteHeader(404)
 		fmt.Fprint(w, `{"error":{"statusCode":404,"message":"Location not found"}}`)
 	})
-	err := f.client.RebootLocation(context.Background(), cid, lid, 0)
+	_, err := f.client.RebootLocation(context.Background(), cid, lid, 0)
 	if got, want := wantKind(t, err, KindNotFound).UserMessage(), "Plume does not know this customer or location (404)."; got != want {
 		t.Errorf("UserMessage = %q, want %q", got, want)
 	}
@@ -193,8 +200,11 @@ func TestClient_actionTimeoutNotRetried(t *testing.T) {
 		case <-release:
 		}
 	})
-	err := f.client.Optimize(context.Background(), cid, lid)
+	status, err := f.client.Optimize(context.Background(), cid, lid)
 	e := wantKind(t, err, KindTimeout)
+	if status != 0 {
+		t.Errorf("status = %d after a timeout", status)
+	}
 	if want := "Plume did not confirm the request in time: it may or may not have been done. Check before trying again."; e.UserMessage() != want {
 		t.Errorf("UserMessage = %q", e.UserMessage())
 	}
@@ -215,8 +225,8 @@ func TestClient_actionRetriedOnceAfter401(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	if err := f.client.StartISPSpeedTest(context.Background(), cid, lid); err != nil {
-		t.Fatal(err)
+	if status, err := f.client.StartISPSpeedTest(context.Background(), cid, lid); err != nil || status != 204 {
+		t.Fatalf("status %d, err %v", status, err)
 	}
 	if n, tokens := calls.Load(), f.fetches.Load(); n != 2 || tokens != 2 {
 		t.Errorf("calls = %d, tokens = %d; want 2 and 2", n, tokens)
