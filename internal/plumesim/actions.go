@@ -70,6 +70,7 @@ type actionState struct {
 	version   int           // changes with every accepted action: part of the body cache key
 	reboots   map[string][]reboot
 	speeds    map[string][]speedRun
+	first     map[string]time.Time // a dataset's first action: its history stops moving with the clock
 	log       []ActionRequest
 }
 
@@ -221,6 +222,7 @@ func handleISPSpeedTest(s *Server, w http.ResponseWriter, r *http.Request, p []s
 	if s.acts.speeds == nil {
 		s.acts.speeds = map[string][]speedRun{}
 	}
+	s.acts.anchor(d, a.At)
 	runs := s.acts.speeds[d.Name]
 	start := a.At.Truncate(time.Second)
 	s.acts.speeds[d.Name] = append(runs, speedRun{start: start, done: start.Add(dur), n: len(runs) + 1})
@@ -236,6 +238,16 @@ func handleOptimize(s *Server, w http.ResponseWriter, r *http.Request, p []strin
 	if d := s.resolve(w, p[0], p[1]); d != nil {
 		// Plume's schema types the 200 body as a string (opensync-api CustomerPrototypeOptimizeOK).
 		writeJSON(w, http.StatusOK, "optimization requested")
+	}
+}
+
+// anchor notes a dataset's first action; a.mu is held.
+func (a *actionState) anchor(d *dataset, at time.Time) {
+	if a.first == nil {
+		a.first = map[string]time.Time{}
+	}
+	if _, ok := a.first[d.Name]; !ok {
+		a.first[d.Name] = at.Truncate(time.Second)
 	}
 }
 
@@ -256,6 +268,7 @@ func (s *Server) addReboot(d *dataset, pods []int, at time.Time, delay int) {
 	if s.acts.reboots == nil {
 		s.acts.reboots = map[string][]reboot{}
 	}
+	s.acts.anchor(d, at)
 	s.acts.reboots[d.Name] = append(s.acts.reboots[d.Name], rb)
 	s.acts.version++
 }
@@ -271,13 +284,27 @@ type podState struct {
 // when no action touched it, else a copy.
 func (s *Server) afterActions(d *dataset, now time.Time) *dataset {
 	s.acts.mu.Lock()
-	rbs, runs := s.acts.reboots[d.Name], s.acts.speeds[d.Name]
+	rbs, runs, first := s.acts.reboots[d.Name], s.acts.speeds[d.Name], s.acts.first[d.Name]
 	s.acts.mu.Unlock()
 	if len(rbs) == 0 && len(runs) == 0 {
 		return d
 	}
 	c := *d
 	c.Pods, c.Devices = slices.Clone(d.Pods), slices.Clone(d.Devices)
+	// A dataset's times are durations before now, so its history moves with the clock; from
+	// the first action on it stays where it was, as a real location's does, so that a newer
+	// time always means something happened.
+	if shift := now.Sub(first); shift > 0 {
+		for i := range c.Pods {
+			c.Pods[i].ChangedAgo += shift
+			c.Pods[i].BootAgo += shift
+		}
+		for i := range c.Devices {
+			c.Devices[i].ChangedAgo += shift
+		}
+		c.StatusChangedAgo += shift
+		c.SpeedAgo += shift
+	}
 	states := make([]podState, len(c.Pods))
 	for i := range c.Pods {
 		states[i] = podAt(d, rbs, i, now)
