@@ -238,6 +238,20 @@ func (e *Engine) load(ctx context.Context, key string, user, chat int64) (record
 	return rec, nil
 }
 
+// Peek says which action a confirmation is for when user, in chat, may answer it, without
+// using it up or reaching Plume: a front end uses it to answer a button press at once. Errors:
+// a *Refusal (Gone, NotYours) or a store error.
+func (e *Engine) Peek(ctx context.Context, key string, user, chat int64) (Kind, error) {
+	rec, err := e.load(ctx, key, user, chat)
+	if err != nil {
+		return "", err
+	}
+	if !e.clock.Now().Before(rec.Expires) {
+		return rec.Kind, &Refusal{Reason: Expired, Now: e.clock.Now()}
+	}
+	return rec.Kind, nil
+}
+
 // take uses the confirmation up: of two presses (a double tap, two replicas) one gets it, the
 // other a Gone refusal.
 func (e *Engine) take(ctx context.Context, key string) (record, error) {

@@ -112,10 +112,11 @@ func (b *Bot) showStats(ctx context.Context, r *request, l locArgs) error {
 	return b.runStats(ctx, r, l, plumedata.DefaultWindow(), 0)
 }
 
-// sendView remembers the location and sends its view with the follow-up buttons.
-func (b *Bot) sendView(ctx context.Context, r *request, loc locArgs, pages render.Pages) error {
+// sendView remembers the location and sends its view with the follow-up buttons, after the
+// rows given first.
+func (b *Bot) sendView(ctx context.Context, r *request, loc locArgs, pages render.Pages, first ...[]btnSpec) error {
 	b.remember(ctx, r, loc)
-	kb, err := b.keyboard(ctx, r, followUps(loc.cid, loc.lid)...)
+	kb, err := b.keyboard(ctx, r, append(first, followUps(loc.cid, loc.lid)...)...)
 	if err != nil {
 		return err
 	}
@@ -165,7 +166,8 @@ func (b *Bot) runNodes(ctx context.Context, r *request, loc locArgs, page int, e
 	b.remember(ctx, r, loc)
 	pages := render.Nodes(snap.Location, snap.Nodes, b.opts(snap.Part(plumedata.PartNodes)))
 	nav := payload{View: actNodes, Customer: loc.cid, Location: loc.lid}
-	return b.sendPaged(ctx, r, pages, page, nav, followUps(loc.cid, loc.lid), edit)
+	rows := append(b.actionRows(r, loc, actNodes, snap.Nodes), followUps(loc.cid, loc.lid)...)
+	return b.sendPaged(ctx, r, pages, page, nav, rows, edit)
 }
 
 // runDevices lists the devices; the nodes only name their pods, so the list works without.
@@ -206,7 +208,8 @@ func (b *Bot) runInternet(ctx context.Context, r *request, loc locArgs) error {
 	if snap.LocationErr != nil {
 		return snap.LocationErr
 	}
-	return b.sendView(ctx, r, loc, render.Internet(snap.Location, snap.Nodes, b.opts(snap.Part(plumedata.PartLocation))))
+	return b.sendView(ctx, r, loc, render.Internet(snap.Location, snap.Nodes, b.opts(snap.Part(plumedata.PartLocation))),
+		b.actionRows(r, loc, actInternet, nil)...)
 }
 
 func (b *Bot) runWAN(ctx context.Context, r *request, loc locArgs) error {
