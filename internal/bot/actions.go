@@ -72,15 +72,10 @@ func access(s *plumedata.Session) action.Access {
 
 // showRebootPicker is /reboot: the location's pods as buttons, and the whole location.
 func (b *Bot) showRebootPicker(ctx context.Context, r *request, loc locArgs) error {
-	b.begin(ctx, r, loc)
-	snap, err := r.sess.Snapshot(ctx, loc.cid, loc.lid, plumedata.PartLocation|plumedata.PartNodes, false)
+	snap, err := b.pods(ctx, r, loc)
 	if err != nil {
 		return err
 	}
-	if snap.NodesErr != nil {
-		return snap.NodesErr
-	}
-	b.remember(ctx, r, loc)
 	name := "this location"
 	if snap.Location != nil && snap.Location.Name != "" {
 		name = snap.Location.Name

@@ -153,17 +153,27 @@ func (b *Bot) runStatus(ctx context.Context, r *request, loc locArgs) error {
 	return b.sendView(ctx, r, loc, render.Status(f.Value, b.opts(f.Meta)))
 }
 
-// runNodes lists the pods; the location (for the gateway's WAN details) is optional.
-func (b *Bot) runNodes(ctx context.Context, r *request, loc locArgs, page int, edit int64) error {
+// pods reads a location's pods, and its record when it can (names, the gateway's WAN details):
+// the pods view and the reboot picker.
+func (b *Bot) pods(ctx context.Context, r *request, loc locArgs) (plumedata.Snapshot, error) {
 	b.begin(ctx, r, loc)
 	snap, err := r.sess.Snapshot(ctx, loc.cid, loc.lid, plumedata.PartLocation|plumedata.PartNodes, false)
 	if err != nil {
-		return err
+		return snap, err
 	}
 	if snap.NodesErr != nil {
-		return snap.NodesErr
+		return snap, snap.NodesErr
 	}
 	b.remember(ctx, r, loc)
+	return snap, nil
+}
+
+// runNodes lists the pods; the location (for the gateway's WAN details) is optional.
+func (b *Bot) runNodes(ctx context.Context, r *request, loc locArgs, page int, edit int64) error {
+	snap, err := b.pods(ctx, r, loc)
+	if err != nil {
+		return err
+	}
 	pages := render.Nodes(snap.Location, snap.Nodes, b.opts(snap.Part(plumedata.PartNodes)))
 	nav := payload{View: actNodes, Customer: loc.cid, Location: loc.lid}
 	rows := append(b.actionRows(r, loc, actNodes, snap.Nodes), followUps(loc.cid, loc.lid)...)
