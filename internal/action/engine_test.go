@@ -373,3 +373,13 @@ func TestPlumeRefusals(t *testing.T) {
 		}
 	})
 }
+
+// A hotel's gateway has every pod behind it: the list is cut, the message stays short.
+func TestWordsOfAHotel(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p := e.mustRequest(RebootPod, agent, e.target("huge", 0))
+	if !strings.Contains(p.Effect, " and 5 more.") || len(p.Effect) > 1500 {
+		t.Errorf("effect (%d bytes) = %q", len(p.Effect), p.Effect)
+	}
+}

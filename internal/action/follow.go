@@ -174,7 +174,7 @@ func (f *rebootFollower) timeout(lastErr error) Status {
 				missing = append(missing, b.Name)
 			}
 		}
-		text += ": " + strings.Join(missing, ", ") + " not back;"
+		text += ": " + nameList(missing) + " not back;"
 	} else {
 		text += ":"
 	}

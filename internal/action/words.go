@@ -33,7 +33,7 @@ func podWords(nodes []plume.Node, i int, now time.Time) (summary, effect string)
 		fmt.Fprintf(&b, " It is the gateway: the whole home loses internet for %s.", rebootOutage)
 	}
 	if behind := behind(nodes, n.ID); len(behind) > 0 {
-		fmt.Fprintf(&b, " Pods behind it lose their link too: %s.", strings.Join(behind, ", "))
+		fmt.Fprintf(&b, " Pods behind it lose their link too: %s.", nameList(behind))
 	}
 	if !n.Connected() {
 		b.WriteString(" It is disconnected now")
@@ -119,6 +119,18 @@ func span(d time.Duration) string {
 		s += fmt.Sprintf(" %d min", m)
 	}
 	return s
+}
+
+// maxNames bounds a list of pod names in a message: a hotel has dozens of pods, each name up to
+// a few hundred characters, and a message must stay under Telegram's 4096.
+const maxNames = 8
+
+// nameList joins names with commas, the first maxNames of them and how many more.
+func nameList(names []string) string {
+	if len(names) <= maxNames {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:maxNames], ", ") + fmt.Sprintf(" and %d more", len(names)-maxNames)
 }
 
 func plural(n int, one, many string) string {

@@ -449,3 +449,38 @@ func TestActionBadInput(t *testing.T) {
 		t.Errorf("%d actions reached Plume", n)
 	}
 }
+
+// Plume's names go into every action message escaped, and a hotel's lists fit a message:
+// memChat refuses what Telegram would (bad HTML, too long, callback data over 64 bytes).
+func TestActionMessagesOfNastyAndHugeLocations(t *testing.T) {
+	t.Parallel()
+	e := actionEnv(t, func(c *Config) { c.Actions.RebootWait = time.Minute })
+	e.sim.SetRebootDowntime(-1)
+	for _, ds := range []string{"nasty", "huge"} {
+		e.sayIn(carol, carol, "/nodes "+e.ids(ds))
+		e.sayIn(carol, carol, "/reboot "+e.ids(ds))
+		e.pressIn(carol, carol, "🏠 Every pod (the whole location)")
+		e.pressIn(carol, carol, "✅ Confirm")
+		msg := e.chat.last(carol).ID
+		for range 4 {
+			e.clock.waitSleepers(t, 2)
+			e.clock.Advance(15 * time.Second)
+		}
+		e.chat.waitUntil(t, ds+"'s end", func() bool {
+			for _, m := range e.chat.messages(carol) {
+				if m.ID == msg {
+					return strings.Contains(m.Text, "⚠️ Not back")
+				}
+			}
+			return false
+		})
+		e.clock.Advance(time.Minute) // the confirmation's expiry, long used
+		e.clock.waitSleepers(t, 0)
+	}
+	if !strings.Contains(e.chat.texts(carol), "and 6 more not back") {
+		t.Errorf("the hotel's not-back list is not cut:\n%s", e.chat.last(carol).Text)
+	}
+	if !strings.Contains(e.chat.texts(carol), "&lt;") {
+		t.Error("no escaped name in the nasty location's messages")
+	}
+}
