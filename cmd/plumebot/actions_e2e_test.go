@@ -49,18 +49,6 @@ func waitToast(t *testing.T, tg *tgtest.Server, cb string) string {
 	return text
 }
 
-// message returns the bot's message id in chat as it is now.
-func message(t *testing.T, tg *tgtest.Server, chat, id int64) tgtest.Message {
-	t.Helper()
-	for _, m := range tg.Messages(chat) {
-		if m.ID == id {
-			return m
-		}
-	}
-	t.Fatalf("no message %d in chat %d", id, chat)
-	return tgtest.Message{}
-}
-
 // waitEdited waits until message id in chat contains sub.
 func waitEdited(t *testing.T, tg *tgtest.Server, chat, id int64, sub string) tgtest.Message {
 	t.Helper()

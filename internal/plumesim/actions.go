@@ -67,7 +67,6 @@ type actionState struct {
 	mu        sync.Mutex
 	downtime  time.Duration // 0: DefaultRebootDowntime; < 0: rebooted pods stay down
 	speedTime time.Duration // 0: DefaultSpeedTestDuration
-	version   int           // changes with every accepted action: part of the body cache key
 	reboots   map[string][]reboot
 	speeds    map[string][]speedRun
 	first     map[string]time.Time // a dataset's first action: its history stops moving with the clock
@@ -113,12 +112,30 @@ func (s *Server) logAction(a ActionRequest) {
 	s.acts.log = append(s.acts.log, a)
 }
 
-// actionsKey is part of a location body's cache key: bodies rendered before an action are not
-// served after it.
-func (s *Server) actionsKey() string {
+// actionsKey is part of a location body's cache key. A location no action touched keeps the
+// per-second cache; one that was acted on is rendered at the exact time of each request (no
+// cache), so that a reboot shows at once and a pod is back to the millisecond, as Plume's
+// timestamps have it.
+func (s *Server) actionsKey(d *dataset) string {
 	s.acts.mu.Lock()
 	defer s.acts.mu.Unlock()
-	return "|a" + strconv.Itoa(s.acts.version)
+	if _, ok := s.acts.first[d.Name]; !ok {
+		return ""
+	}
+	return "|a" + strconv.FormatInt(s.now().UnixNano(), 10)
+}
+
+// actionBody renders a location body after the actions on it (see actionsKey).
+func (s *Server) actionBody(d *dataset, body func(*dataset, time.Time) any) func(time.Time) any {
+	return func(now time.Time) any {
+		s.acts.mu.Lock()
+		_, touched := s.acts.first[d.Name]
+		s.acts.mu.Unlock()
+		if touched {
+			now = s.now().UTC()
+		}
+		return s.withSpeedTest(d, body(s.afterActions(d, now), now), now)
+	}
 }
 
 // formValue reads one field of a urlencoded or JSON body (LoopBack accepts both).
@@ -224,9 +241,8 @@ func handleISPSpeedTest(s *Server, w http.ResponseWriter, r *http.Request, p []s
 	}
 	s.acts.anchor(d, a.At)
 	runs := s.acts.speeds[d.Name]
-	start := a.At.Truncate(time.Second)
+	start := a.At
 	s.acts.speeds[d.Name] = append(runs, speedRun{start: start, done: start.Add(dur), n: len(runs) + 1})
-	s.acts.version++
 	s.acts.mu.Unlock()
 	// Plume publishes no body for this call; an empty object is the simulator's choice.
 	writeJSON(w, http.StatusOK, obj{})
@@ -247,15 +263,14 @@ func (a *actionState) anchor(d *dataset, at time.Time) {
 		a.first = map[string]time.Time{}
 	}
 	if _, ok := a.first[d.Name]; !ok {
-		a.first[d.Name] = at.Truncate(time.Second)
+		a.first[d.Name] = at
 	}
 }
 
 func (s *Server) addReboot(d *dataset, pods []int, at time.Time, delay int) {
 	s.acts.mu.Lock()
 	defer s.acts.mu.Unlock()
-	// Bodies are rendered for whole seconds (writeCached): an action is in the second it came.
-	down := at.Truncate(time.Second).Add(time.Duration(delay) * time.Second)
+	down := at.Add(time.Duration(delay) * time.Second)
 	rb := reboot{pods: pods, down: down}
 	switch {
 	case s.acts.downtime < 0:
@@ -270,7 +285,6 @@ func (s *Server) addReboot(d *dataset, pods []int, at time.Time, delay int) {
 	}
 	s.acts.anchor(d, at)
 	s.acts.reboots[d.Name] = append(s.acts.reboots[d.Name], rb)
-	s.acts.version++
 }
 
 // podState is where the actions leave one pod at some time: touched by a reboot (its own or

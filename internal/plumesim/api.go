@@ -136,9 +136,7 @@ func (s *Server) resolve(w http.ResponseWriter, cid, lid string) *dataset {
 func locGet(body func(*dataset, time.Time) any) handler {
 	return func(s *Server, w http.ResponseWriter, r *http.Request, p []string) {
 		if d := s.resolve(w, p[0], p[1]); d != nil {
-			s.writeCached(w, strings.ToLower(r.URL.Path)+"|"+d.Name+s.actionsKey(), func(now time.Time) any {
-				return s.withSpeedTest(d, body(s.afterActions(d, now), now), now)
-			})
+			s.writeCached(w, strings.ToLower(r.URL.Path)+"|"+d.Name+s.actionsKey(d), s.actionBody(d, body))
 		}
 	}
 }
