@@ -252,6 +252,8 @@ func (b *Bot) preanswer(ctx context.Context, r *request) (ok bool) {
 		return false
 	case err != nil && ref == nil:
 		return true // the store failed: the handler says so
+	case ref != nil: // expired: the handler uses it up and says so in the message
+		b.answer(ctx, r, "This confirmation expired: nothing was done.")
 	case !yes:
 		b.answer(ctx, r, "Cancelling…")
 	case kind == action.SpeedTest:

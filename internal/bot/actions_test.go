@@ -309,11 +309,11 @@ func TestActionCancelExpiryDoubleTapLogout(t *testing.T) {
 		t.Errorf("confirm after cancel: %q", toast)
 	}
 
-	// Nobody answers: after 60 s the message says so and the buttons go.
-	e.clock.waitSleepers(t, 0)
+	// Nobody answers: after 60 s the message says so and the buttons go (the cancelled
+	// confirmation's timer fires too, and finds it used).
 	e.sayIn(carol, carol, "/optimize "+e.ids("degraded"))
 	msg, yes = e.findButton(carol, "✅ Confirm")
-	e.clock.waitSleepers(t, 1)
+	e.clock.waitSleepers(t, 2)
 	e.clock.Advance(time.Minute)
 	e.chat.waitUntil(t, "the expiry", func() bool { return e.chat.last(carol).KB == nil })
 	if got := e.chat.last(carol); got.Text != "🛠 <b>Optimization of Home</b>\n⌛ Not confirmed within a minute: nothing was done." || got.KB != nil {
@@ -341,6 +341,19 @@ func TestActionCancelExpiryDoubleTapLogout(t *testing.T) {
 		got[len(got)-2].Text != "⛔ You signed out or signed in again since you asked: nothing was done. Ask again." {
 		t.Errorf("confirmation pressed after /logout: %q", got[len(got)-2].Text)
 	}
+	// Pressed after 60 s, before its expiry timer ran (stopped here): nothing is done, and the
+	// toast and the message say why.
+	e.sayIn(carol, carol, "/optimize "+e.ids("nasty"))
+	msg, yes = e.findButton(carol, "✅ Confirm")
+	e.bot.Close()
+	e.clock.Advance(time.Minute)
+	if toast := e.pressData(carol, carol, msg, yes); toast != "This confirmation expired: nothing was done." {
+		t.Errorf("late press: %q", toast)
+	}
+	if got := e.chat.last(carol); got.ID != msg || got.Text != "⏳ This confirmation expired: nothing was done. Ask again if it is still needed." {
+		t.Errorf("late press: message %d %q", got.ID, got.Text)
+	}
+
 	acts := e.sim.Actions()
 	if len(acts) != 1 || acts[0].Endpoint != plumesim.EndpointISPSpeedTest {
 		t.Errorf("Plume got %+v, want the one speed test", acts)
@@ -350,6 +363,7 @@ func TestActionCancelExpiryDoubleTapLogout(t *testing.T) {
 		"request optimize asked", "expiry optimize expired",
 		"request speedtest asked", "confirm speedtest confirmed", "outcome speedtest accepted",
 		"request reboot_location asked", "confirm reboot_location stale",
+		"request optimize asked", "expiry optimize expired",
 	}
 	if got := e.auditActions(); !reflect.DeepEqual(got, wantAudit) {
 		t.Errorf("audit = %q\nwant %q", got, wantAudit)
