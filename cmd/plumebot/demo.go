@@ -7,7 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
+	"plumebot/internal/action"
 	"plumebot/internal/bot"
 	"plumebot/internal/console"
 	"plumebot/internal/plume"
@@ -17,8 +19,13 @@ import (
 	"plumebot/internal/store"
 )
 
-// demoUser is the terminal's Telegram-like user ID.
+// demoUser is the terminal's Telegram-like user ID: a support user, so the demo shows the
+// actions too.
 const demoUser = 1000001
+
+// demoRebootDowntime is how long the demo's simulated pods take to reboot: short enough to
+// watch the follow-through to its end.
+const demoRebootDowntime = 10 * time.Second
 
 func demo(ctx context.Context, _ []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	sim, err := plumesim.Start(plumesim.Options{})
@@ -27,6 +34,7 @@ func demo(ctx context.Context, _ []string, stdin io.Reader, stdout, stderr io.Wr
 		return 1
 	}
 	defer sim.Close()
+	sim.SetRebootDowntime(demoRebootDowntime)
 	info := sim.Info()
 
 	// A throw-away store sealed with a random key: nothing outlives the demo.
@@ -60,12 +68,16 @@ func demo(ctx context.Context, _ []string, stdin io.Reader, stdout, stderr io.Wr
 			Plume:  plume.Options{HTTPClient: sim.Client(), AllowedHosts: hosts},
 			Logger: log,
 		}),
-		Logger: log,
+		Logger:  log,
+		Support: []int64{demoUser},
+		// The demo's pods reboot in seconds: look every 2 s.
+		Actions: action.Config{Poll: 2 * time.Second},
 	}, st, con)
 	if err != nil {
 		fmt.Fprintln(stderr, "demo:", err)
 		return 1
 	}
+	defer b.Close()
 	fmt.Fprint(stdout, banner(info))
 	if err := con.Run(ctx, stdin, b, demoUser, "Demo"); err != nil {
 		fmt.Fprintln(stderr, "demo:", err)
@@ -100,6 +112,11 @@ Simulated locations (customerId locationId):
 			fmt.Fprintf(&b, "  /find %s\n", d.Email)
 		}
 		fmt.Fprintf(&b, "  /locations %s\n", d.CustomerID)
+	}
+	if h, ok := info.Locations["healthy"]; ok {
+		fmt.Fprintf(&b, "  /reboot %s %s\n                  (you are a support user: pick a pod, confirm, and watch it come back;\n"+
+			"                   the simulated pods reboot in %s)\n  /speedtest      (the same location)\n",
+			h.CustomerID, h.LocationID, fmt.Sprintf("%d s", int(demoRebootDowntime/time.Second)))
 	}
 	fmt.Fprintf(&b, `  /help
 

@@ -18,8 +18,17 @@ import (
 // replicaRedisDB is this test's own Redis database: the store's tests use 15.
 const replicaRedisDB = 13
 
+// actionsRedisDB is the actions' two-replica test's database.
+const actionsRedisDB = 12
+
 // testRedisURL returns PLUMEBOT_TEST_REDIS_URL switched to replicaRedisDB, flushed.
 func testRedisURL(t *testing.T) string {
+	t.Helper()
+	return redisDB(t, replicaRedisDB)
+}
+
+// redisDB returns PLUMEBOT_TEST_REDIS_URL switched to database db, flushed: a test of its own.
+func redisDB(t *testing.T, db int) string {
 	t.Helper()
 	raw := os.Getenv("PLUMEBOT_TEST_REDIS_URL")
 	if raw == "" {
@@ -29,7 +38,7 @@ func testRedisURL(t *testing.T) string {
 	if err != nil {
 		t.Fatalf("PLUMEBOT_TEST_REDIS_URL: %v", err)
 	}
-	u.Path = "/" + strconv.Itoa(replicaRedisDB)
+	u.Path = "/" + strconv.Itoa(db)
 	opt, err := redis.ParseURL(u.String())
 	if err != nil {
 		t.Fatalf("PLUMEBOT_TEST_REDIS_URL: %v", err)
@@ -39,7 +48,7 @@ func testRedisURL(t *testing.T) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := rc.FlushDB(ctx).Err(); err != nil {
-		t.Fatalf("FLUSHDB on Redis DB %d: %v", replicaRedisDB, err)
+		t.Fatalf("FLUSHDB on Redis DB %d: %v", db, err)
 	}
 	return u.String()
 }

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"plumebot/internal/action"
 	"plumebot/internal/bot"
 	"plumebot/internal/config"
 	"plumebot/internal/metrics"
@@ -70,13 +71,25 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 		Data:           dataSource(cfg, log, m, st),
 		Logger:         log,
 		Metrics:        m,
+		Support:        cfg.SupportUsers,
+		Actions:        actionConfig(cfg),
 	}, st, tg.Chat())
 	if err != nil {
 		return err
 	}
+	defer b.Close() // after the last update: stops the follow-throughs still waiting
 	introduce(ctx, tg, b, log)
 	m.ObserveConversations(b.ActiveConversations)
 	return receive(ctx, cfg, log, ready, newMux(cfg, st, tg, m, b), tg, b)
+}
+
+// actionConfig is how often the actions may run and how long a reboot is followed.
+func actionConfig(cfg *config.Config) action.Config {
+	perHour := cfg.ActionsPerHour
+	if perHour == 0 {
+		perHour = -1 // PLUMEBOT_ACTIONS_PER_HOUR=0: no limit
+	}
+	return action.Config{RebootCooldown: cfg.RebootCooldown, PerHour: perHour, RebootWait: cfg.RebootWait}
 }
 
 // plumeOptions are the Plume client options serve and check share: the timeout, the per-host

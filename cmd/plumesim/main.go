@@ -87,6 +87,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	ttl := fs.Duration("token-ttl", 30*time.Minute, "lifetime of issued tokens (expires_in)")
 	latency := fs.Duration("latency", 0, "latency added to every API and reports call")
 	tokenLatency := fs.Duration("token-latency", 0, "latency added to the token endpoint")
+	downtime := fs.Duration("reboot-downtime", plumesim.DefaultRebootDowntime, "how long a rebooted pod stays disconnected (negative: it never comes back)")
+	speedTest := fs.Duration("speedtest-duration", plumesim.DefaultSpeedTestDuration, "how long an ISP speed test runs before its result shows")
 	verbose := fs.Bool("v", false, "log every request")
 	faults := faultFlags{}
 	fs.Var(faults, "fault", "endpoint=status|latency|malformed|waf:N[/window] (repeatable; endpoint * = all API, token = SSO)")
@@ -108,6 +110,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	for ep, f := range faults {
 		srv.SetFault(ep, f)
 	}
+	srv.SetRebootDowntime(*downtime)
+	srv.SetSpeedTestDuration(*speedTest)
 	info := srv.Info()
 	if *caOut != "" {
 		if err := os.WriteFile(*caOut, srv.CACertPEM(), 0o644); err != nil {

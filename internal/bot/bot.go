@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"plumebot/internal/action"
 	"plumebot/internal/plume"
 	"plumebot/internal/plumedata"
 	"plumebot/internal/render"
@@ -32,6 +33,15 @@ type Config struct {
 	// ProgressDelay is how long a command may take before a "⏳ Checking…" placeholder is
 	// shown (default 400 ms); negative shows it at once.
 	ProgressDelay time.Duration
+	// Support are the users who may run actions (PLUMEBOT_SUPPORT_USERS); Admins may too.
+	// With neither, nobody can act.
+	Support []int64
+	// Actions tunes the actions (cooldown, per-user limit, waits); the bot fills in the roles,
+	// the store, the clock, the audit and the logger.
+	Actions action.Config
+	// Clock is the actions' clock (their expiry and follow-through); default: Now and the
+	// real timers.
+	Clock action.Clock
 }
 
 // Metrics receives the core's counters (cache counters go through Data's observer).
@@ -39,6 +49,8 @@ type Metrics interface {
 	// Command counts one update: its command name, outcome ("ok", "usage", "denied",
 	// "error:<kind>") and how long it took.
 	Command(name, outcome string, d time.Duration)
+	// Action counts how one action attempt ended (action.Observer's outcomes).
+	Action(kind, outcome string)
 }
 
 // Store is the subset of *store.Store the core uses.
@@ -53,6 +65,11 @@ type Store interface {
 	PutSealedTemp(ctx context.Context, userID int64, key string, val []byte, ttl time.Duration) error
 	DeleteSealedTemp(ctx context.Context, userID int64, key string) error
 	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error)
+	// The actions' records: confirmations (taken once), cooldowns, limits.
+	PutRecord(ctx context.Context, key string, plaintext []byte, ttl time.Duration) error
+	GetRecord(ctx context.Context, key string) ([]byte, error)
+	TakeRecord(ctx context.Context, key string) ([]byte, error)
+	DeleteRecord(ctx context.Context, key string) error
 }
 
 // CommandInfo describes a command for Telegram's setMyCommands.
@@ -77,9 +94,16 @@ type Bot struct {
 	now     func() time.Time
 	metrics Metrics
 
-	data *plumedata.Source
+	data    *plumedata.Source
+	actions *action.Engine
 
 	users, chats map[int64]bool
+
+	// Work that outlives an update (an action's expiry and follow-through) runs under bgCtx;
+	// Close stops it.
+	bgCtx  context.Context
+	bgStop context.CancelFunc
+	bgWG   sync.WaitGroup
 
 	convMu sync.Mutex
 	convs  map[int64]time.Time // /auth conversations this process saw last, by deadline
@@ -131,12 +155,19 @@ func New(cfg Config, st Store, chat Chat) (*Bot, error) {
 	if b.metrics == nil {
 		b.metrics = nopMetrics{}
 	}
-	for _, id := range cfg.AllowedUsers {
-		b.users[id] = true
+	for _, ids := range [][]int64{cfg.AllowedUsers, cfg.Admins, cfg.Support} {
+		for _, id := range ids {
+			b.users[id] = true
+		}
 	}
-	for _, id := range cfg.Admins {
-		b.users[id] = true
+	acfg := cfg.Actions
+	acfg.Support, acfg.Admins, acfg.Store, acfg.Logger = cfg.Support, cfg.Admins, st, cfg.Logger
+	acfg.Observer, acfg.Clock = actionAudit{b}, cfg.Clock
+	if acfg.Clock == nil {
+		acfg.Clock = nowClock(cfg.Now)
 	}
+	b.actions = action.New(acfg)
+	b.bgCtx, b.bgStop = context.WithCancel(context.Background())
 	for _, id := range cfg.AllowedChats {
 		b.chats[id] = true
 	}
@@ -151,6 +182,13 @@ func New(cfg Config, st Store, chat Chat) (*Bot, error) {
 type nopMetrics struct{}
 
 func (nopMetrics) Command(string, string, time.Duration) {}
+func (nopMetrics) Action(string, string)                 {}
+
+// nowClock is the actions' clock from Config.Now, with the real timers.
+type nowClock func() time.Time
+
+func (c nowClock) Now() time.Time                       { return c() }
+func (nowClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // request is the per-update state the handlers share.
 type request struct {
@@ -196,6 +234,11 @@ func (b *Bot) Handle(ctx context.Context, u Update) {
 		r.command = commandName(u)
 		r.outcome = "denied"
 		b.deny(ctx, r)
+		return
+	}
+	// A confirmation button is answered before the lock: the user's previous update may be
+	// waiting on Plume, and Telegram wants the answer within seconds.
+	if u.Callback != nil && !b.preanswer(ctx, r) {
 		return
 	}
 	unlock, err := b.st.Lock(ctx, "lock:user:"+strconv.FormatInt(u.UserID, 10), userLockTTL)

@@ -13,10 +13,14 @@ import (
 
 // Button payloads live server-side: callback_data is "a:", a random keyboard ID and the
 // button's index, so it is short, opaque and cannot be forged into another user's request.
+// The payloads are sealed: they name customers, locations and pods.
 const (
 	callbackPrefix = "a:"
 	callbackIDLen  = 10
 	callbackTTL    = 24 * time.Hour
+	// buttonsUser is the user ID payloads are sealed under: anyone in a group may press a
+	// view's button, and no Telegram user has ID 0.
+	buttonsUser = 0
 )
 
 // Button actions.
@@ -93,7 +97,7 @@ func (b *Bot) keyboard(ctx context.Context, r *request, rows ...[]btnSpec) (Keyb
 	if err != nil {
 		return nil, err
 	}
-	if err := b.st.PutTemp(ctx, "cb:"+id, raw, callbackTTL); err != nil {
+	if err := b.st.PutSealedTemp(ctx, buttonsUser, "cb:"+id, raw, callbackTTL); err != nil {
 		return nil, fmt.Errorf("store buttons: %w", err)
 	}
 	return kb, nil
@@ -122,12 +126,15 @@ func (b *Bot) onCallback(ctx context.Context, r *request) error {
 		r.outcome = "usage"
 		return nil
 	}
+	if key, yes, ok := parseConfirm(data); ok {
+		return b.onConfirmation(ctx, r, key, yes)
+	}
 	if !strings.HasPrefix(data, callbackPrefix) || len(data) != len(callbackPrefix)+callbackIDLen+1 {
 		return expired()
 	}
 	id := data[len(callbackPrefix) : len(data)-1]
 	idx := strings.IndexByte(idAlphabet, data[len(data)-1])
-	raw, err := b.st.GetTemp(ctx, "cb:"+id)
+	raw, err := b.st.GetSealedTemp(ctx, buttonsUser, "cb:"+id)
 	if err != nil {
 		if isNotFound(err) {
 			return expired()
@@ -184,6 +191,8 @@ func (b *Bot) onCallback(ctx context.Context, r *request) error {
 		return b.runStats(ctx, r, loc, w, edit)
 	case actPage:
 		return b.runPage(ctx, r, p)
+	case actReboot, actSpeedTest, actOptimize:
+		return b.onActionButton(ctx, r, p)
 	}
 	b.answer(ctx, r, msgButtonExpired)
 	r.outcome = "usage"

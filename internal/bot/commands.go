@@ -112,10 +112,11 @@ func (b *Bot) showStats(ctx context.Context, r *request, l locArgs) error {
 	return b.runStats(ctx, r, l, plumedata.DefaultWindow(), 0)
 }
 
-// sendView remembers the location and sends its view with the follow-up buttons.
-func (b *Bot) sendView(ctx context.Context, r *request, loc locArgs, pages render.Pages) error {
+// sendView remembers the location and sends its view with the follow-up buttons, after the
+// rows given first.
+func (b *Bot) sendView(ctx context.Context, r *request, loc locArgs, pages render.Pages, first ...[]btnSpec) error {
 	b.remember(ctx, r, loc)
-	kb, err := b.keyboard(ctx, r, followUps(loc.cid, loc.lid)...)
+	kb, err := b.keyboard(ctx, r, append(first, followUps(loc.cid, loc.lid)...)...)
 	if err != nil {
 		return err
 	}
@@ -152,20 +153,31 @@ func (b *Bot) runStatus(ctx context.Context, r *request, loc locArgs) error {
 	return b.sendView(ctx, r, loc, render.Status(f.Value, b.opts(f.Meta)))
 }
 
-// runNodes lists the pods; the location (for the gateway's WAN details) is optional.
-func (b *Bot) runNodes(ctx context.Context, r *request, loc locArgs, page int, edit int64) error {
+// pods reads a location's pods, and its record when it can (names, the gateway's WAN details):
+// the pods view and the reboot picker.
+func (b *Bot) pods(ctx context.Context, r *request, loc locArgs) (plumedata.Snapshot, error) {
 	b.begin(ctx, r, loc)
 	snap, err := r.sess.Snapshot(ctx, loc.cid, loc.lid, plumedata.PartLocation|plumedata.PartNodes, false)
 	if err != nil {
-		return err
+		return snap, err
 	}
 	if snap.NodesErr != nil {
-		return snap.NodesErr
+		return snap, snap.NodesErr
 	}
 	b.remember(ctx, r, loc)
+	return snap, nil
+}
+
+// runNodes lists the pods; the location (for the gateway's WAN details) is optional.
+func (b *Bot) runNodes(ctx context.Context, r *request, loc locArgs, page int, edit int64) error {
+	snap, err := b.pods(ctx, r, loc)
+	if err != nil {
+		return err
+	}
 	pages := render.Nodes(snap.Location, snap.Nodes, b.opts(snap.Part(plumedata.PartNodes)))
 	nav := payload{View: actNodes, Customer: loc.cid, Location: loc.lid}
-	return b.sendPaged(ctx, r, pages, page, nav, followUps(loc.cid, loc.lid), edit)
+	rows := append(b.actionRows(r, loc, actNodes, snap.Nodes), followUps(loc.cid, loc.lid)...)
+	return b.sendPaged(ctx, r, pages, page, nav, rows, edit)
 }
 
 // runDevices lists the devices; the nodes only name their pods, so the list works without.
@@ -206,7 +218,8 @@ func (b *Bot) runInternet(ctx context.Context, r *request, loc locArgs) error {
 	if snap.LocationErr != nil {
 		return snap.LocationErr
 	}
-	return b.sendView(ctx, r, loc, render.Internet(snap.Location, snap.Nodes, b.opts(snap.Part(plumedata.PartLocation))))
+	return b.sendView(ctx, r, loc, render.Internet(snap.Location, snap.Nodes, b.opts(snap.Part(plumedata.PartLocation))),
+		b.actionRows(r, loc, actInternet, nil)...)
 }
 
 func (b *Bot) runWAN(ctx context.Context, r *request, loc locArgs) error {

@@ -99,6 +99,16 @@ type recMetrics struct {
 	mu       sync.Mutex
 	commands map[string]int
 	hits     map[bool]int
+	actions  map[string]int
+}
+
+func (m *recMetrics) Action(kind, outcome string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.actions == nil {
+		m.actions = map[string]int{}
+	}
+	m.actions[kind+"/"+outcome]++
 }
 
 func (m *recMetrics) Command(name, outcome string, d time.Duration) {

@@ -23,16 +23,75 @@ var fixedNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
 func simNow() time.Time { return fixedNow }
 
-// fakeClock is the bot's clock in tests: cache TTLs and /auth expiry move only when told.
-type fakeClock struct{ ns atomic.Int64 }
+// fakeClock is the bot's clock in tests: cache TTLs, /auth expiry and the actions' waits move
+// only when told. After's channels fire when Advance passes their time.
+type fakeClock struct {
+	ns      atomic.Int64
+	mu      sync.Mutex
+	waiters []clockWaiter
+	changed chan struct{} // closed and replaced when a waiter is added
+}
+
+type clockWaiter struct {
+	at time.Time
+	ch chan time.Time
+}
 
 func newFakeClock() *fakeClock {
-	c := &fakeClock{}
+	c := &fakeClock{changed: make(chan struct{})}
 	c.ns.Store(fixedNow.UnixNano())
 	return c
 }
-func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+func (c *fakeClock) Now() time.Time { return time.Unix(0, c.ns.Load()).UTC() }
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Unix(0, c.ns.Add(int64(d))).UTC()
+	kept := c.waiters[:0]
+	for _, w := range c.waiters {
+		if w.at.After(now) {
+			kept = append(kept, w)
+			continue
+		}
+		w.ch <- now
+	}
+	c.waiters = kept
+}
+
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- c.Now()
+		return ch
+	}
+	c.waiters = append(c.waiters, clockWaiter{c.Now().Add(d), ch})
+	close(c.changed)
+	c.changed = make(chan struct{})
+	return ch
+}
+
+// waitSleepers waits until n goroutines wait on the clock: the bot's background work (an
+// action's expiry, its follow-through) has done what it can until the clock moves.
+func (c *fakeClock) waitSleepers(t testing.TB, n int) {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		c.mu.Lock()
+		got, ch := len(c.waiters), c.changed
+		c.mu.Unlock()
+		if got == n {
+			return
+		}
+		select {
+		case <-ch:
+		case <-timeout:
+			t.Fatalf("%d goroutines wait on the clock, want %d", got, n)
+		}
+	}
+}
 
 // syncBuffer collects log output from concurrent handlers.
 type syncBuffer struct {
@@ -82,6 +141,7 @@ var (
 
 type envOpt struct {
 	ownSim     bool // faults or counters: a private simulator
+	simClock   bool // with ownSim: the simulator runs on the bot's clock (actions move it)
 	noOperator bool
 	cfg        func(*Config)
 	wrap       func(*memChat) Chat // the chat the bot uses, around e.chat; nil: e.chat itself
@@ -90,8 +150,13 @@ type envOpt struct {
 func newEnv(t testing.TB, o envOpt) *env {
 	t.Helper()
 	var sim *plumesim.Server
+	clock := newFakeClock()
 	if o.ownSim {
-		s, err := plumesim.Start(plumesim.Options{Now: simNow})
+		now := simNow
+		if o.simClock {
+			now = clock.Now
+		}
+		s, err := plumesim.Start(plumesim.Options{Now: now})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +182,7 @@ func newEnv(t testing.TB, o envOpt) *env {
 	t.Cleanup(func() { _ = st.Close() })
 	bg, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
-	e := &env{t: t, bg: bg, sim: sim, info: info, st: st, chat: newMemChat(t), clock: newFakeClock(), logs: &syncBuffer{}}
+	e := &env{t: t, bg: bg, sim: sim, info: info, st: st, chat: newMemChat(t), clock: clock, logs: &syncBuffer{}}
 	cfg := Config{
 		AllowedUsers:   []int64{alice, bob},
 		AllowedChats:   []int64{group},
@@ -126,6 +191,7 @@ func newEnv(t testing.TB, o envOpt) *env {
 		AllowedHosts:   []string{"127.0.0.1"},
 		Logger:         slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:            e.clock.Now,
+		Clock:          e.clock,
 	}
 	if !o.noOperator {
 		cfg.Operator = &plume.Credentials{TokenURL: info.SSOURL, AuthHeader: secret.String(info.AuthHeader),
@@ -157,6 +223,7 @@ func newEnv(t testing.TB, o envOpt) *env {
 		t.Fatal(err)
 	}
 	e.bot = b
+	t.Cleanup(b.Close)
 	return e
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"plumebot/internal/telegram/tgtest"
 )
@@ -27,7 +28,8 @@ type memChat struct {
 	failDel  bool
 	deleted  []int64 // message IDs of user messages deleted
 	failSend bool
-	events   []chatEvent // every call in order, for transcripts
+	events   []chatEvent   // every call in order, for transcripts
+	changed  chan struct{} // closed and replaced on every call (waitUntil)
 }
 
 // chatEvent is one call the bot made to the chat.
@@ -83,11 +85,13 @@ func (c *memChat) Send(ctx context.Context, chatID int64, html string, kb Keyboa
 	defer c.mu.Unlock()
 	if c.failSend {
 		c.events = append(c.events, chatEvent{op: "send", chatID: chatID, text: html, kb: kb, failed: true})
+		c.signalLocked()
 		return 0, errors.New("send failed")
 	}
 	c.nextID++
 	m := &memMsg{ID: c.nextID, ChatID: chatID, Text: html, KB: kb}
 	c.events = append(c.events, chatEvent{op: "send", chatID: chatID, msgID: m.ID, text: html, kb: kb})
+	c.signalLocked()
 	c.msgs[chatID] = append(c.msgs[chatID], m)
 	c.byID[m.ID] = m
 	return m.ID, nil
@@ -100,6 +104,7 @@ func (c *memChat) Edit(ctx context.Context, chatID, messageID int64, html string
 	m, ok := c.byID[messageID]
 	failed := !ok || m.ChatID != chatID || m.Deleted
 	c.events = append(c.events, chatEvent{op: "edit", chatID: chatID, msgID: messageID, text: html, kb: kb, failed: failed})
+	c.signalLocked()
 	if failed {
 		return fmt.Errorf("edit: message %d not found in chat %d", messageID, chatID)
 	}
@@ -112,6 +117,7 @@ func (c *memChat) Delete(ctx context.Context, chatID, messageID int64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.events = append(c.events, chatEvent{op: "delete", chatID: chatID, msgID: messageID, failed: c.failDel})
+	c.signalLocked()
 	if c.failDel {
 		return errors.New("message can't be deleted")
 	}
@@ -127,6 +133,7 @@ func (c *memChat) AnswerCallback(ctx context.Context, callbackID, text string) e
 	defer c.mu.Unlock()
 	c.answers[callbackID] = append(c.answers[callbackID], text)
 	c.events = append(c.events, chatEvent{op: "answer", callback: callbackID, text: text})
+	c.signalLocked()
 	if len(c.answers[callbackID]) > 1 {
 		c.t.Errorf("callback %s answered %d times", callbackID, len(c.answers[callbackID]))
 	}
@@ -194,4 +201,35 @@ func (c *memChat) typingCount(chatID int64) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.typing[chatID]
+}
+
+// signalLocked wakes waitUntil; c.mu is held.
+func (c *memChat) signalLocked() {
+	if c.changed != nil {
+		close(c.changed)
+	}
+	c.changed = make(chan struct{})
+}
+
+// waitUntil waits until cond holds, looking again after every call the bot makes: for work
+// the bot does in the background (an action's follow-through).
+func (c *memChat) waitUntil(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		c.mu.Lock()
+		if c.changed == nil {
+			c.changed = make(chan struct{})
+		}
+		ch := c.changed
+		c.mu.Unlock()
+		if cond() {
+			return
+		}
+		select {
+		case <-ch:
+		case <-timeout:
+			t.Fatalf("waiting for %s: timed out", what)
+		}
+	}
 }

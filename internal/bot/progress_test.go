@@ -55,11 +55,11 @@ func (c *countingStore) PutUser(ctx context.Context, userID int64, kind string, 
 	return c.Store.PutUser(ctx, userID, kind, v)
 }
 
-func (c *countingStore) PutTemp(ctx context.Context, key string, v []byte, ttl time.Duration) error {
+func (c *countingStore) PutSealedTemp(ctx context.Context, userID int64, key string, v []byte, ttl time.Duration) error {
 	c.mu.Lock()
 	c.writes[strings.SplitN(key, ":", 2)[0]+":"]++
 	c.mu.Unlock()
-	return c.Store.PutTemp(ctx, key, v, ttl)
+	return c.Store.PutSealedTemp(ctx, userID, key, v, ttl)
 }
 
 // The last location is written when it changes, not on every command about it, and a

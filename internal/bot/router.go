@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"plumebot/internal/action"
 	"plumebot/internal/render"
 )
 
@@ -12,6 +13,7 @@ type command struct {
 	name, args, desc string
 	run              func(b *Bot, ctx context.Context, r *request, args []string) error
 	needsCreds       bool
+	support          bool // an action: support users and admins only
 }
 
 // commands is the router's table, in /help order. It is filled in init because /help reads it.
@@ -38,17 +40,23 @@ func init() {
 		{name: "find", args: "<text>", desc: "Search customers (email, account, name, serial, service ID)", run: (*Bot).cmdFind, needsCreds: true},
 		{name: "wan", args: "[customerId locationId]", desc: "WAN traffic of the last 24 h", run: atLocation((*Bot).runWAN), needsCreds: true},
 		{name: "stats", args: "[customerId locationId]", desc: "Online history (3 h / 24 h / 7 d)", run: atLocation((*Bot).showStats), needsCreds: true},
+		{name: "reboot", args: "[customerId locationId]", desc: "Reboot a pod or the whole location", run: atLocation((*Bot).showRebootPicker), needsCreds: true, support: true},
+		{name: "speedtest", args: "[customerId locationId]", desc: "Run an ISP speed test on the gateway", run: atLocation(requestAt(action.SpeedTest)), needsCreds: true, support: true},
+		{name: "optimize", args: "[customerId locationId]", desc: "Ask Plume to re-plan the WiFi channels", run: atLocation(requestAt(action.Optimize)), needsCreds: true, support: true},
 	}
 	for i := range commands {
 		commandIndex[commands[i].name] = &commands[i]
 	}
 }
 
-// Commands lists the chat commands for setMyCommands.
+// Commands lists the chat commands for setMyCommands. The menu is the same for everyone, so
+// it holds the commands everyone may use; support users find the actions in /help.
 func (b *Bot) Commands() []CommandInfo {
 	out := make([]CommandInfo, 0, len(commands))
 	for _, c := range commands {
-		out = append(out, CommandInfo{Name: c.name, Description: c.desc})
+		if !c.support {
+			out = append(out, CommandInfo{Name: c.name, Description: c.desc})
+		}
 	}
 	return out
 }
@@ -95,6 +103,9 @@ func (b *Bot) onMessage(ctx context.Context, r *request) error {
 		return usageError("Unknown command. Send /help to see what I can do.")
 	}
 	r.command = c.name
+	if c.support && !b.canAct(r) {
+		return b.refuseRole(ctx, r)
+	}
 	if c.needsCreds {
 		s, err := b.session(ctx, r.u.UserID)
 		if err != nil {
@@ -132,8 +143,9 @@ func (b *Bot) sendHelp(ctx context.Context, r *request, intro string) error {
 		return err
 	}
 	sb.WriteString("<b>Commands</b>\n")
+	acts := b.canAct(r)
 	for _, c := range commands {
-		if c.name == "start" || c.name == "skip" || c.name == "cancel" {
+		if c.name == "start" || c.name == "skip" || c.name == "cancel" || c.support && !acts {
 			continue
 		}
 		sb.WriteString("/" + c.name)
@@ -142,7 +154,11 @@ func (b *Bot) sendHelp(ctx context.Context, r *request, intro string) error {
 		}
 		sb.WriteString(" — " + render.Escape(c.desc) + "\n")
 	}
-	sb.WriteString("\nWithout IDs a command uses your last location.\n\n")
+	sb.WriteString("\nWithout IDs a command uses your last location.\n")
+	if acts {
+		sb.WriteString("Actions say what will happen and wait for your ✅ Confirm.\n")
+	}
+	sb.WriteString("\n")
 	sb.WriteString(render.Legend())
 	pages := render.Split([]string{sb.String()}, render.MaxMessageLen)
 	return b.sendPages(ctx, r, pages, nil)
@@ -153,6 +169,10 @@ func (b *Bot) cmdLogout(ctx context.Context, r *request, args []string) error {
 		if err := b.st.DeleteUser(ctx, r.u.UserID, kind); err != nil && !isNotFound(err) {
 			return err
 		}
+	}
+	// Confirmations asked for before /logout do nothing when pressed after it.
+	if err := b.actions.Forget(ctx, r.u.UserID); err != nil {
+		return err
 	}
 	text := "👋 Your credentials and settings are deleted."
 	if b.cfg.Operator != nil {

@@ -38,6 +38,12 @@ type Config struct {
 	Admins        []int64
 	AllowEveryone bool
 
+	// The actions (reboot, speed test, optimize): who may run them and how often.
+	SupportUsers   []int64       // PLUMEBOT_SUPPORT_USERS; admins may act too
+	RebootCooldown time.Duration // PLUMEBOT_REBOOT_COOLDOWN: between two reboots of one target
+	ActionsPerHour int           // PLUMEBOT_ACTIONS_PER_HOUR per support user; 0 = no limit
+	RebootWait     time.Duration // PLUMEBOT_REBOOT_WAIT: how long to wait for rebooted pods
+
 	DataDir       string
 	RedisURL      secret.String // may carry a password
 	SecretKey     secret.String // raw PLUMEBOT_SECRET_KEY value (base64), if set
@@ -84,6 +90,10 @@ func Load(getenv func(string) string, mode Mode) (*Config, error) {
 		AllowedUsers:   l.ids("PLUMEBOT_ALLOWED_USERS"),
 		AllowedChats:   l.ids("PLUMEBOT_ALLOWED_CHATS"),
 		Admins:         l.ids("PLUMEBOT_ADMINS"),
+		SupportUsers:   l.ids("PLUMEBOT_SUPPORT_USERS"),
+		RebootCooldown: l.duration("PLUMEBOT_REBOOT_COOLDOWN", 10*time.Minute, time.Minute, 24*time.Hour),
+		ActionsPerHour: l.count("PLUMEBOT_ACTIONS_PER_HOUR", 20),
+		RebootWait:     l.duration("PLUMEBOT_REBOOT_WAIT", 10*time.Minute, time.Second, time.Hour),
 		AllowEveryone:  l.boolean("PLUMEBOT_ALLOW_EVERYONE"),
 		DataDir:        l.str("PLUMEBOT_DATA_DIR", defaultDataDir()),
 		RedisURL:       secret.String(l.str("PLUMEBOT_REDIS_URL", "")),
@@ -169,7 +179,7 @@ func Load(getenv func(string) string, mode Mode) (*Config, error) {
 				l.fail(bad("PLUMEBOT_LISTEN_ADDR", "webhook mode needs an address to listen on, for example :8080"))
 			}
 		}
-		if !c.AllowEveryone && len(c.AllowedUsers) == 0 && len(c.Admins) == 0 {
+		if !c.AllowEveryone && len(c.AllowedUsers) == 0 && len(c.Admins) == 0 && len(c.SupportUsers) == 0 {
 			// Not an error: deny-by-default is a valid (if lonely) setup, and strangers learn their ID.
 			l.warnings = append(l.warnings, "no PLUMEBOT_ALLOWED_USERS or PLUMEBOT_ADMINS: nobody may use the bot; strangers are told their user ID")
 		}
@@ -258,6 +268,34 @@ func (l *loader) positive(name string, def float64) float64 {
 		return def
 	}
 	return f
+}
+
+// duration reads a Go duration ("90s", "10m") between min and max.
+func (l *loader) duration(name string, def, min, max time.Duration) time.Duration {
+	v := strings.TrimSpace(l.getenv(name))
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < min || d > max {
+		l.fail(bad(name, "must be a duration from %s to %s such as %s, not %q", min, max, def, v))
+		return def
+	}
+	return d
+}
+
+// count reads a whole number ≥ 0.
+func (l *loader) count(name string, def int) int {
+	v := strings.TrimSpace(l.getenv(name))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		l.fail(bad(name, "must be a whole number (0 for no limit), not %q", v))
+		return def
+	}
+	return n
 }
 
 func (l *loader) level(name string) slog.Level {

@@ -41,6 +41,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.Operator != nil {
 		t.Error("no operator credentials were configured")
 	}
+	if len(c.SupportUsers) != 0 || c.RebootCooldown != 10*time.Minute || c.ActionsPerHour != 20 || c.RebootWait != 10*time.Minute {
+		t.Errorf("actions: support %v, cooldown %v, per hour %d, wait %v", c.SupportUsers, c.RebootCooldown, c.ActionsPerHour, c.RebootWait)
+	}
 }
 
 func TestLoadErrorsNameTheVariable(t *testing.T) {
@@ -67,6 +70,11 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"bad log level", map[string]string{"PLUMEBOT_LOG_LEVEL": "loud"}, ModeDemo, "PLUMEBOT_LOG_LEVEL"},
 		{"bad redis", map[string]string{"PLUMEBOT_REDIS_URL": "http://localhost"}, ModeDemo, "PLUMEBOT_REDIS_URL"},
 		{"both key forms", map[string]string{"PLUMEBOT_SECRET_KEY": "a", "PLUMEBOT_SECRET_KEY_FILE": "/x"}, ModeDemo, "PLUMEBOT_SECRET_KEY"},
+		{"bad support id", map[string]string{"PLUMEBOT_SUPPORT_USERS": "7,@alice"}, ModeDemo, "PLUMEBOT_SUPPORT_USERS"},
+		{"cooldown not a duration", map[string]string{"PLUMEBOT_REBOOT_COOLDOWN": "10"}, ModeDemo, "PLUMEBOT_REBOOT_COOLDOWN"},
+		{"cooldown too short", map[string]string{"PLUMEBOT_REBOOT_COOLDOWN": "5s"}, ModeDemo, "PLUMEBOT_REBOOT_COOLDOWN"},
+		{"negative limit", map[string]string{"PLUMEBOT_ACTIONS_PER_HOUR": "-3"}, ModeDemo, "PLUMEBOT_ACTIONS_PER_HOUR"},
+		{"wait too long", map[string]string{"PLUMEBOT_REBOOT_WAIT": "3h"}, ModeDemo, "PLUMEBOT_REBOOT_WAIT"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -125,13 +133,18 @@ func TestIDsAndHosts(t *testing.T) {
 	t.Parallel()
 	c, err := Load(env(map[string]string{
 		"PLUMEBOT_ALLOWED_USERS": " 1, 2 ,3", "PLUMEBOT_ALLOWED_CHATS": "-1001234", "PLUMEBOT_ADMINS": "9",
-		"PLUME_ALLOWED_HOSTS": "127.0.0.1,.plume.com", "PLUME_API_BASE": "https://127.0.0.1:8443/api",
+		"PLUMEBOT_SUPPORT_USERS": "4, 5", "PLUMEBOT_REBOOT_COOLDOWN": "15m", "PLUMEBOT_ACTIONS_PER_HOUR": "0",
+		"PLUMEBOT_REBOOT_WAIT": "90s",
+		"PLUME_ALLOWED_HOSTS":  "127.0.0.1,.plume.com", "PLUME_API_BASE": "https://127.0.0.1:8443/api",
 	}), ModeDemo)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.AllowedUsers) != 3 || c.AllowedChats[0] != -1001234 || c.Admins[0] != 9 {
-		t.Errorf("ids: %v %v %v", c.AllowedUsers, c.AllowedChats, c.Admins)
+	if len(c.AllowedUsers) != 3 || c.AllowedChats[0] != -1001234 || c.Admins[0] != 9 || len(c.SupportUsers) != 2 {
+		t.Errorf("ids: %v %v %v %v", c.AllowedUsers, c.AllowedChats, c.Admins, c.SupportUsers)
+	}
+	if c.RebootCooldown != 15*time.Minute || c.ActionsPerHour != 0 || c.RebootWait != 90*time.Second {
+		t.Errorf("actions: cooldown %v, per hour %d, wait %v", c.RebootCooldown, c.ActionsPerHour, c.RebootWait)
 	}
 	if c.ReportsBase != "https://127.0.0.1:8443/reports" {
 		t.Errorf("ReportsBase = %q", c.ReportsBase)

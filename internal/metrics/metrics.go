@@ -25,6 +25,7 @@ type Metrics struct {
 	cache         *prometheus.CounterVec
 	sends         *prometheus.CounterVec
 	rateLimited   *prometheus.CounterVec
+	actions       *prometheus.CounterVec
 }
 
 // New registers every series in a fresh registry (plus Go and process collectors).
@@ -61,9 +62,12 @@ func New() *Metrics {
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "plumebot_telegram_429_total", Help: "Bot API 429 (Too Many Requests) answers, by method.",
 		}, []string{"method"}),
+		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "plumebot_actions_total", Help: "Actions (reboot_pod, reboot_location, speedtest, optimize) by how the attempt ended.",
+		}, []string{"action", "outcome"}),
 	}
 	reg.MustRegister(m.updates, m.commands, m.commandTime, m.plumeRequests, m.plumeTime,
-		m.tokenFetches, m.cache, m.sends, m.rateLimited,
+		m.tokenFetches, m.cache, m.sends, m.rateLimited, m.actions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -91,6 +95,11 @@ func (m *Metrics) ObserveTokenFetch(err error, _ time.Duration) {
 func (m *Metrics) Command(name, outcome string, d time.Duration) {
 	m.commands.WithLabelValues(name, outcome).Inc()
 	m.commandTime.WithLabelValues(name).Observe(d.Seconds())
+}
+
+// Action implements bot.Metrics: one action attempt and how it ended.
+func (m *Metrics) Action(kind, outcome string) {
+	m.actions.WithLabelValues(kind, outcome).Inc()
 }
 
 // CacheResult implements bot.Metrics.

@@ -134,6 +134,7 @@ type request struct {
 	segments []string   // path segments, escaped here
 	query    url.Values // optional
 	form     url.Values // POST body (urlencoded), optional
+	once     bool       // a write (actions.go): never retried after it may have reached Plume
 }
 
 func (r *request) url(c *Client) string {
@@ -191,8 +192,8 @@ func get[T any](ctx context.Context, c *Client, r *request, decode func([]byte) 
 	return v, nil
 }
 
-// send performs r, retrying safe reads on 502/503/504 and network errors with jittered
-// exponential backoff while the context's deadline allows.
+// send performs r, retrying reads (not writes) on 502/503/504 and network errors with
+// jittered exponential backoff while the context's deadline allows.
 func (c *Client) send(ctx context.Context, r *request, auth string) ([]byte, int, error) {
 	u := r.url(c)
 	host := strings.ToLower(c.api.Host)
@@ -204,7 +205,7 @@ func (c *Client) send(ctx context.Context, r *request, auth string) ([]byte, int
 			return nil, 0, err
 		}
 		body, status, err := c.attempt(ctx, r, u, auth)
-		if err == nil || attempt >= maxRetries || !retryable(err) {
+		if err == nil || r.once || attempt >= maxRetries || !retryable(err) {
 			return body, status, err
 		}
 		d := backoff(attempt)

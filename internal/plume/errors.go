@@ -115,6 +115,9 @@ func (e *Error) Error() string {
 // It names no command of any front end: callers add their own advice (the bot: which chat
 // command; check: which variable).
 func (e *Error) UserMessage() string {
+	if msg, ok := actionMessage(e); ok {
+		return msg
+	}
 	switch e.Kind {
 	case KindInvalidInput:
 		if e.Detail != "" {

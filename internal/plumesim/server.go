@@ -93,6 +93,8 @@ type Server struct {
 	counts       map[string]int
 	total        int
 	tokenFetches int
+
+	acts actionState // actions.go: reboots, speed tests and the action log
 }
 
 // Start listens on opts.Addr and serves HTTPS until Close.
