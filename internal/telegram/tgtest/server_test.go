@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"mime/multipart"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -78,7 +77,7 @@ func call(t *testing.T, s *Server, method string, params map[string]any) (int, r
 func callToken(t *testing.T, s *Server, token, method string, params map[string]any) (int, reply) {
 	t.Helper()
 	body, _ := json.Marshal(params)
-	resp, err := http.Post(s.URL+"/bot"+token+"/"+method, "application/json", bytes.NewReader(body))
+	resp, err := testClient.Post(s.URL+"/bot"+token+"/"+method, "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatalf("%s: %v", method, err)
 	}
@@ -304,7 +303,7 @@ func TestWaitUntilSeesEveryChange(t *testing.T) {
 	go func() {
 		for i := range next {
 			body, _ := json.Marshal(map[string]any{"chat_id": 9, "message_id": id, "text": fmt.Sprintf("v%d", i)})
-			resp, err := http.Post(s.URL+"/bot"+s.Token+"/editMessageText", "application/json", bytes.NewReader(body))
+			resp, err := testClient.Post(s.URL+"/bot"+s.Token+"/editMessageText", "application/json", bytes.NewReader(body))
 			if err != nil {
 				t.Errorf("edit %d: %v", i, err)
 				continue
@@ -396,7 +395,7 @@ func TestParamsEncodings(t *testing.T) {
 	s := New()
 	defer s.Close()
 	form := url.Values{"chat_id": {"11"}, "text": {"form"}, "reply_markup": {`{"inline_keyboard":[[{"text":"A","callback_data":"a"}]]}`}}
-	resp, err := http.PostForm(s.URL+"/bot"+s.Token+"/sendMessage", form)
+	resp, err := testClient.PostForm(s.URL+"/bot"+s.Token+"/sendMessage", form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,7 +406,7 @@ func TestParamsEncodings(t *testing.T) {
 	_ = w.WriteField("chat_id", "12")
 	_ = w.WriteField("text", "multi")
 	w.Close()
-	resp, err = http.Post(s.URL+"/bot"+s.Token+"/sendMessage", w.FormDataContentType(), &buf)
+	resp, err = testClient.Post(s.URL+"/bot"+s.Token+"/sendMessage", w.FormDataContentType(), &buf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -447,3 +446,7 @@ func TestLoopbackClientRefusesTheInternet(t *testing.T) {
 		t.Fatalf("non-loopback dial not refused: %v", err)
 	}
 }
+
+// testClient has a transport of its own: httptest.Server.Close closes the idle connections
+// of http.DefaultTransport, so a parallel test's Close could fail this package's POSTs with EOF.
+var testClient = LoopbackClient()
