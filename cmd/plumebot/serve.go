@@ -116,11 +116,18 @@ func dataSource(cfg *config.Config, log *slog.Logger, m *metrics.Metrics, st *st
 }
 
 // introduce tells Telegram who the bot is: getMe teaches the adapter its own username (so
-// "/health@OtherBot" in a group is ignored), setMyCommands fills the command menu. Neither
-// failure is fatal: the bot works without them.
+// "/health@OtherBot" in a group is ignored, and "/health@ourname" answered), setMyCommands
+// fills the command menu. Neither failure is fatal: getMe is retried in the background.
 func introduce(ctx context.Context, tg *telegram.Adapter, b *bot.Bot, log *slog.Logger) {
 	if name, err := tg.Me(ctx); err != nil {
-		log.Warn("getMe failed; is TELEGRAM_BOT_TOKEN right?", "err", err)
+		// Until the name is known, "/health@name" cannot be told from another bot's command
+		// and is ignored: learn it in the background.
+		log.Warn("getMe failed; is TELEGRAM_BOT_TOKEN right? retrying in the background", "err", err)
+		go func() {
+			if name, err := tg.LearnName(ctx, time.Second, time.Minute); err == nil {
+				log.Info("signed in to Telegram", "bot", name)
+			}
+		}()
 	} else {
 		log.Info("signed in to Telegram", "bot", name)
 	}

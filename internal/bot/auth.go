@@ -140,7 +140,7 @@ func (b *Bot) authInput(ctx context.Context, r *request, isSkip bool) (handled b
 		st.Header, st.Step = text, stepPartner
 		if !deleted {
 			if _, err := b.chat.Send(ctx, r.u.ChatID, "❗ I could not delete the message with your header: please delete it yourself.", nil); err != nil {
-				b.log.Warn("send failed", "chat", r.u.ChatID, "err", err)
+				b.sendFailed(r.u.ChatID, err)
 			}
 		}
 	case stepPartner:
@@ -213,11 +213,8 @@ func (b *Bot) prompt(step string) string {
 	return ""
 }
 
-// looksLikeHeader reports whether text is probably an Authorization header ("Basic …").
-func looksLikeHeader(text string) bool {
-	scheme, rest, ok := strings.Cut(strings.TrimSpace(text), " ")
-	return ok && strings.EqualFold(scheme, "Basic") && strings.TrimSpace(rest) != ""
-}
+// validHeader reports whether h is a well-formed Authorization header.
+func validHeader(h string) bool { return plume.ValidateAuthHeader(h) == nil }
 
 // wrongPlaceForHeader deletes a message that carries a header outside the header step and
 // says so.
@@ -274,7 +271,7 @@ func (b *Bot) finishAuth(ctx context.Context, r *request, st *authState, apiBase
 	// The conversation ends either way: a failure asks for a fresh /auth.
 	b.endAuth(ctx, r.u.UserID)
 	if _, err := b.chat.Send(ctx, r.u.ChatID, "⏳ Testing credentials…", nil); err != nil {
-		b.log.Warn("send failed", "chat", r.u.ChatID, "err", err)
+		b.sendFailed(r.u.ChatID, err)
 	}
 	if err := b.data.Verify(ctx, creds); err != nil {
 		r.outcome = "error:auth"

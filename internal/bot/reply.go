@@ -26,25 +26,26 @@ func (b *Bot) answer(ctx context.Context, r *request, text string) {
 // replyText sends a short text (an error or usage line). For a command with a placeholder the
 // placeholder is edited; for a button press the toast carries nothing and a message follows.
 func (b *Bot) replyText(ctx context.Context, r *request, html string) {
-	r.settle()
-	if r.placeholder != 0 {
-		if err := b.chat.Edit(ctx, r.u.ChatID, r.placeholder, html, nil); err == nil {
-			r.placeholder = 0
-			return
-		}
-		r.placeholder = 0
-	}
-	b.answer(ctx, r, "")
-	if _, err := b.chat.Send(ctx, r.u.ChatID, html, nil); err != nil {
-		b.log.Warn("send failed", "chat", r.u.ChatID, "err", err)
+	if err := b.sendPages(ctx, r, []string{html}, nil); err != nil {
+		b.sendFailed(r.u.ChatID, err)
 	}
 }
 
 // sendPages sends a multi-message result in order, editing the placeholder into the first
-// page; the keyboard goes on the last message.
+// page; the keyboard goes on the last message. A placeholder that cannot be edited (deleted by
+// the user, an edit refused) never stays behind saying "Checking…": the page goes out as a new
+// message and the placeholder is deleted.
 func (b *Bot) sendPages(ctx context.Context, r *request, pages []string, kb Keyboard) error {
 	r.settle()
 	b.answer(ctx, r, "")
+	stale := int64(0)
+	defer func() {
+		if stale != 0 {
+			if err := b.chat.Delete(ctx, r.u.ChatID, stale); err != nil {
+				b.sendFailed(r.u.ChatID, err)
+			}
+		}
+	}()
 	for i, p := range pages {
 		var k Keyboard
 		if i == len(pages)-1 {
@@ -53,10 +54,14 @@ func (b *Bot) sendPages(ctx context.Context, r *request, pages []string, kb Keyb
 		if i == 0 && r.placeholder != 0 {
 			id := r.placeholder
 			r.placeholder = 0
-			if err := b.chat.Edit(ctx, r.u.ChatID, id, p, k); err == nil {
+			err := b.chat.Edit(ctx, r.u.ChatID, id, p, k)
+			if err == nil {
 				continue
 			}
-			// Fall through to a new message if the placeholder cannot be edited.
+			if errors.Is(err, ErrChatUnreachable) {
+				return err
+			}
+			stale = id
 		}
 		if _, err := b.chat.Send(ctx, r.u.ChatID, p, k); err != nil {
 			return fmt.Errorf("send page %d/%d: %w", i+1, len(pages), err)

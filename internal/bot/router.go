@@ -80,6 +80,9 @@ func parseCommand(text string) (name string, args []string, ok bool) {
 // onMessage routes a text message: an active /auth conversation takes plain text and /skip;
 // everything else goes by command.
 func (b *Bot) onMessage(ctx context.Context, r *request) error {
+	if r.u.Edited || r.u.Forwarded {
+		return b.notTyped(ctx, r)
+	}
 	name, args, isCmd := parseCommand(r.u.Text)
 	if !isCmd || name == "skip" {
 		if handled, err := b.authInput(ctx, r, isCmd); handled {
@@ -88,18 +91,22 @@ func (b *Bot) onMessage(ctx context.Context, r *request) error {
 	}
 	if !isCmd {
 		r.command = "text"
-		if r.u.ChatType != ChatPrivate && r.u.ChatType != "" {
+		if !private(r.u) {
 			r.outcome = "ignored" // group chatter is not for us
 			return nil
 		}
 		if looksLikeHeader(r.u.Text) {
 			return usageError(b.wrongPlaceForHeader(ctx, r) + " Send /auth to start it.")
 		}
-		return usageError("I only understand commands. Send /help to see them.")
+		return b.guess(ctx, r)
 	}
 	c, ok := commandIndex[name]
 	if !ok {
 		r.command = "unknown"
+		if !private(r.u) {
+			r.outcome = "ignored" // maybe another bot's: in a group only our commands get a word
+			return nil
+		}
 		return usageError("Unknown command. Send /help to see what I can do.")
 	}
 	r.command = c.name

@@ -2,7 +2,10 @@
 // control. It imports no Telegram library; adapters convert to and from the types below.
 package bot
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // ChatType is the kind of chat an update came from.
 type ChatType string
@@ -15,7 +18,8 @@ const (
 	ChatChannel    ChatType = "channel"
 )
 
-// Update is one incoming event: a text message or a button press.
+// Update is one incoming event: a message (typed, forwarded or edited, or a service message
+// such as a member joining) or a button press.
 type Update struct {
 	ID        int64 // adapter's update ID (0 if none)
 	UserID    int64
@@ -24,15 +28,46 @@ type Update struct {
 	ChatID    int64
 	ChatType  ChatType
 	MessageID int64  // the incoming message, or the message carrying the pressed button
-	Text      string // message text ("" for a callback)
+	Text      string // message text ("" for a callback and a service message)
 	Callback  *Callback
+
+	// Forwarded: the message is a copy of someone's message (Telegram's forward_origin), not
+	// something the user typed: never run as a command.
+	Forwarded bool
+	// Edited: the user changed an earlier message (Telegram's edited_message); Text is the new
+	// text. Edits are never run again.
+	Edited bool
+	// SenderChatID is set when the message was sent on behalf of a chat (Telegram's
+	// sender_chat): an anonymous group admin (UserID is then GroupAnonymousBotID) or a channel.
+	// Such a sender is not a person and is never allowed.
+	SenderChatID int64
+	// Service names a service message ("new_chat_members", "pinned_message",
+	// "migrate_to_chat_id"…): something that happened in the chat, not words to the bot.
+	Service string
+	// MigrateToChatID (in the old group) and MigrateFromChatID (in the new supergroup) are set
+	// when a group became a supergroup, which gives it a new chat ID.
+	MigrateToChatID, MigrateFromChatID int64
+	// ThreadID is the forum topic the message was posted in (message_thread_id), 0 if none.
+	ThreadID int64
 }
+
+// GroupAnonymousBotID is the user Telegram names as the sender of an anonymous group admin's
+// messages (@GroupAnonymousBot): shared by every such admin, so never a person to allow.
+const GroupAnonymousBotID int64 = 1087968824
 
 // Callback is a button press.
 type Callback struct {
 	ID   string // must be answered with Chat.AnswerCallback
 	Data string // callback_data, ≤ 64 bytes
+	// Answered: the adapter already answered the press (see Bot.Acknowledge); the core must not
+	// answer it again.
+	Answered bool
 }
+
+// ErrChatUnreachable is what a Chat returns (wrapped) when Telegram refuses to deliver to the
+// chat at all: the user blocked the bot or was deactivated, the bot was removed from the
+// group, the chat does not exist. Retrying or sending an apology to that chat cannot work.
+var ErrChatUnreachable = errors.New("bot: chat unreachable")
 
 // Button is an inline keyboard button; Data is its callback_data (≤ 64 bytes).
 type Button struct {

@@ -113,7 +113,14 @@ func (a *Adapter) accept(ctx context.Context, up *gotgbot.Update, h Handler) err
 		return nil
 	}
 	a.metrics.UpdateReceived(kind)
-	return a.dispatch(ctx, u, h)
+	ack, early := markAcknowledged(&u, h)
+	if err := a.dispatch(ctx, u, h); err != nil {
+		return err
+	}
+	if early {
+		a.acknowledge(ack, u)
+	}
+	return nil
 }
 
 // WebhookHandler serves Telegram's webhook deliveries: 401 without the right secret, 400 on
