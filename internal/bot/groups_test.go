@@ -156,7 +156,20 @@ func TestGroupMigration(t *testing.T) {
 			e.t.Errorf("events: %q, want %q", got, want)
 		}
 	}))
-	runScenarios(t, []scenario{{name: "group_migration", opt: envOpt{cfg: func(c *Config) { c.Events = ev }}, steps: steps}})
+	runScenarios(t, []scenario{
+		{name: "group_migration", opt: envOpt{cfg: func(c *Config) { c.Events = ev }}, steps: steps},
+		// Telegram refusing a send with the new ID carries the access over too (the migration
+		// message may have gone to another replica, or been missed).
+		{name: "group_migration_learnt_from_a_send", steps: []step{
+			meanwhile("the group became a supergroup; sends to the old ID are refused", func(e *env) {
+				e.chat.mu.Lock()
+				e.chat.movedTo[group] = newGroup
+				e.chat.mu.Unlock()
+			}),
+			saysIn(group, alice, "/status {healthy}"),
+			saysIn(newGroup, alice, "/status"),
+		}},
+	})
 }
 
 // A chat Telegram refuses (the user blocked the bot) gets one attempt and nothing more: no

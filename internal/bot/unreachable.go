@@ -45,6 +45,12 @@ func (g guardedChat) seen(ctx context.Context, chatID int64, err error) {
 	if g.b.cfg.Events != nil {
 		g.b.cfg.Events.ChatUnreachable(chatID)
 	}
+	// A group that became a supergroup (its migration message not seen yet, say on another
+	// replica) keeps its access all the same.
+	var me *ChatMigratedError
+	if errors.As(err, &me) {
+		g.b.migrate(ctx, chatID, me.NewChatID)
+	}
 }
 
 func (g guardedChat) Send(ctx context.Context, chatID int64, html string, kb Keyboard) (int64, error) {

@@ -5,6 +5,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // ChatType is the kind of chat an update came from.
@@ -64,11 +65,6 @@ type Callback struct {
 	Answered bool
 }
 
-// ErrChatUnreachable is what a Chat returns (wrapped) when Telegram refuses to deliver to the
-// chat at all: the user blocked the bot or was deactivated, the bot was removed from the
-// group, the chat does not exist. Retrying or sending an apology to that chat cannot work.
-var ErrChatUnreachable = errors.New("bot: chat unreachable")
-
 // Button is an inline keyboard button; Data is its callback_data (≤ 64 bytes).
 type Button struct {
 	Text string
@@ -91,3 +87,26 @@ type Chat interface {
 	// Typing shows the "typing…" indicator.
 	Typing(ctx context.Context, chatID int64) error
 }
+
+// ErrChatUnreachable is what a Chat's methods return (wrapped) when the messenger refuses to
+// deliver to a chat for a lasting reason: the user blocked the bot or deleted their account,
+// the bot was removed from the group or lost the right to write there, or the chat no longer
+// exists. It is not a failure of ours: sending again will not help, so the core neither
+// retries nor apologises in that chat, and pauses what it would send there later.
+// Test with errors.Is; a group that became a supergroup is a *ChatMigratedError, which is
+// this error too.
+var ErrChatUnreachable = errors.New("chat unreachable: the messenger refuses to deliver to it")
+
+// ChatMigratedError is ErrChatUnreachable for a group upgraded to a supergroup: the chat lives
+// on under NewChatID (Telegram's migrate_to_chat_id), where messages must now go. Read it
+// with errors.As.
+type ChatMigratedError struct {
+	NewChatID int64
+}
+
+func (e *ChatMigratedError) Error() string {
+	return fmt.Sprintf("chat unreachable: the group was upgraded to a supergroup, now chat %d", e.NewChatID)
+}
+
+// Unwrap makes errors.Is(err, ErrChatUnreachable) hold.
+func (e *ChatMigratedError) Unwrap() error { return ErrChatUnreachable }
