@@ -124,23 +124,37 @@ func (b *Bot) onMessage(ctx context.Context, r *request) error {
 }
 
 func (b *Bot) cmdStart(ctx context.Context, r *request, args []string) error {
-	return b.sendHelp(ctx, r, "👋 <b>plumebot</b> checks a subscriber's Plume WiFi for support staff.\n\n")
+	return b.sendHelp(ctx, r, true)
 }
 
 func (b *Bot) cmdHelp(ctx context.Context, r *request, args []string) error {
-	return b.sendHelp(ctx, r, "")
+	return b.sendHelp(ctx, r, false)
 }
 
+// mainCommands are what /start names to someone who is not signed in: what the bot does.
+var mainCommands = []string{"health", "devices", "find", "locations", "node"}
+
 // sendHelp shows the commands and the legend to a user who can query Plume, and how to
-// /auth to one who cannot.
-func (b *Bot) sendHelp(ctx context.Context, r *request, intro string) error {
-	_, _, hasCreds, err := b.credentials(ctx, r.u.UserID)
+// /auth to one who cannot. /start (welcome) also says what the bot is for and, to someone
+// without credentials of their own, that the shared ones let them start right away.
+func (b *Bot) sendHelp(ctx context.Context, r *request, welcome bool) error {
+	_, own, hasCreds, err := b.credentials(ctx, r.u.UserID)
 	if err != nil {
 		return err
 	}
 	var sb strings.Builder
-	sb.WriteString(intro)
+	if welcome {
+		sb.WriteString("👋 <b>plumebot</b> checks a subscriber's Plume WiFi for support staff.\n\n")
+	}
 	if !hasCreds {
+		if welcome {
+			sb.WriteString("Once you are signed in:\n")
+			for _, name := range mainCommands {
+				c := commandIndex[name]
+				sb.WriteString("/" + c.name + " " + render.Escape(c.args) + " — " + render.Escape(c.desc) + "\n")
+			}
+			sb.WriteString("\n")
+		}
 		sb.WriteString("You are not signed in to Plume yet.\n\n" +
 			"Send /auth in a private chat with me. I will ask for:\n" +
 			"1. the SSO token URL,\n2. the Authorization header (<code>Basic …</code>),\n" +
@@ -148,6 +162,10 @@ func (b *Bot) sendHelp(ctx context.Context, r *request, intro string) error {
 			"I test them with Plume before saving them, encrypted. /cancel stops at any step.")
 		_, err := b.chat.Send(ctx, r.u.ChatID, sb.String(), nil)
 		return err
+	}
+	if welcome && !own {
+		sb.WriteString("✅ You can start right away: this bot has shared Plume credentials. " +
+			"To use your own instead, send /auth in a private chat with me.\n\n")
 	}
 	sb.WriteString("<b>Commands</b>\n")
 	acts := b.canAct(r)

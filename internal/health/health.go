@@ -185,7 +185,7 @@ func (r *Report) summary() string {
 		var parts []string
 		for _, u := range r.Unavailable {
 			if u.Section == "location" || u.Section == "nodes" {
-				parts = append(parts, u.Section)
+				parts = append(parts, SectionName(u.Section))
 			}
 		}
 		s = "Unknown: " + strings.Join(parts, " and ") + " unavailable"

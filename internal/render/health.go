@@ -80,7 +80,7 @@ func HealthReport(r health.Report, o Options) Pages {
 	if len(r.Unavailable) > 0 {
 		parts = append(parts, "\n<b>Unavailable</b>")
 		for _, u := range r.Unavailable {
-			parts = append(parts, "⚪ "+esc(u.Section)+": "+esc(u.Reason))
+			parts = append(parts, "⚪ "+esc(upperFirst(health.SectionName(u.Section)))+": "+esc(u.Reason))
 		}
 	}
 	checked := r.FetchedAt

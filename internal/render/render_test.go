@@ -336,9 +336,14 @@ func TestError(t *testing.T) {
 		err  error
 		want string
 	}{
-		{&plume.Error{Kind: plume.KindUnauthorized, Endpoint: "nodes", Err: errors.New("Bearer SECRET")}, "🔒 Plume refused the credentials"},
+		{&plume.Error{Kind: plume.KindUnauthorized, Endpoint: "nodes", Err: errors.New("Bearer SECRET")}, "🔒 Pods: Plume refused the credentials"},
 		{fmt.Errorf("wrap: %w", &plume.Error{Kind: plume.KindRateLimited, RetryAfter: 30 * time.Second}), "⏳ Plume is rate-limiting requests; try again in 30s."},
-		{&plume.Error{Kind: plume.KindNotFound, Endpoint: "location"}, "⚠️ Plume does not know this customer, location or node (404). Check the IDs. (location)"},
+		// What failed is said in an agent's words, never the API's names ("(location)").
+		{&plume.Error{Kind: plume.KindNotFound, Endpoint: "location"}, "⚠️ Location details: Plume does not know this customer, location or node (404). Check the IDs."},
+		{&plume.Error{Kind: plume.KindUpstream, Endpoint: "wifiNetworks", Status: 502}, "⚠️ WiFi networks: Plume had an internal error (HTTP 502). Try again later."},
+		{&plume.Error{Kind: plume.KindNotFound, Endpoint: "nodeLookup"}, "⚠️ Pod lookup: Plume does not know"},
+		{&plume.Error{Kind: plume.KindTokenFailed, Endpoint: "token", Cause: plume.CauseUnreachable}, "🔒 The SSO token URL could not be reached. Check the URL and try again."},
+		{&plume.Error{Kind: plume.KindTLS, Endpoint: "token", Host: "sso.example.net"}, "🔒 The certificate of sso.example.net is not trusted (set SSL_CERT_FILE for a private CA)."},
 		{&plume.Error{Kind: plume.KindInvalidInput, Detail: "customer ID must be 24 hex <chars>"}, "⚠️ customer ID must be 24 hex &lt;chars&gt;"},
 		{&plume.Error{Kind: plume.KindTokenFailed, Cause: plume.CauseScope}, "🔒 The SSO refused the partner ID"},
 		{context.DeadlineExceeded, "⏳ That took too long"},
