@@ -134,6 +134,9 @@ func (b *Bot) sendPaged(ctx context.Context, r *request, pages render.Pages, pag
 	text := pages[page]
 	var rows [][]btnSpec
 	if n > 1 {
+		if page > 0 {
+			text = b.pageHeader(ctx, r, nav, page, n) + text
+		}
 		text += render.PageFooter(page+1, n)
 		var navRow []btnSpec
 		if page > 0 {
@@ -160,4 +163,26 @@ func (b *Bot) sendPaged(ctx context.Context, r *request, pages render.Pages, pag
 		}
 	}
 	return b.sendPages(ctx, r, []string{text}, kb)
+}
+
+// pageSections name the lists the bot pages through, by payload view.
+var pageSections = map[string]string{actNodes: "📡 Pods", actDevices: "💻 Devices", actWiFi: "📶 WiFi networks",
+	"locations": "🏠 Locations", "find": "🔎 Search"}
+
+// pageHeader is the first line of page (0-based) of a list: what it is, where, which page.
+func (b *Bot) pageHeader(ctx context.Context, r *request, nav payload, page, total int) string {
+	place := ""
+	switch nav.View {
+	case "locations":
+		place = "customer " + nav.Customer
+	case "find":
+		place = "“" + nav.Extra + "”"
+	default:
+		place = nav.Location
+		// The name an agent knows the location by, from the cache the list came with.
+		if f, err := r.sess.Location(ctx, nav.Customer, nav.Location, false); err == nil && f.Value != nil && f.Value.Name != "" {
+			place = f.Value.Name
+		}
+	}
+	return render.PageHeader(pageSections[nav.View], place, page+1, total)
 }

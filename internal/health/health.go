@@ -113,7 +113,7 @@ func Analyze(s Snapshot, now time.Time) Report {
 		}
 	}
 	if devicesKnown {
-		r.analyzeDevices(s.Devices, podNames, now)
+		r.analyzeDevices(s.Devices, podNames, now, offline)
 	} else {
 		r.Warnings = append(r.Warnings, "Device list unavailable: "+Reason(s.DevicesErr))
 	}
