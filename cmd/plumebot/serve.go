@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,7 +24,23 @@ import (
 	"plumebot/internal/telegram"
 )
 
-func serve(ctx context.Context, _ []string, stderr io.Writer, getenv func(string) string) int {
+const serveUsage = `usage: plumebot serve
+
+Runs the bot until SIGTERM or SIGINT: long polling, or a webhook when PLUMEBOT_WEBHOOK_URL is
+set. It takes no flags: it is configured by environment variables (TELEGRAM_BOT_TOKEN or
+TELEGRAM_BOT_TOKEN_FILE, PLUMEBOT_ALLOWED_USERS, PLUMEBOT_DATA_DIR or PLUMEBOT_REDIS_URL, …),
+every one of them in README.md, "Configuration". A configuration error names the variable and
+exits with status 2.
+`
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	rest, err := parseArgs(flag.NewFlagSet("serve", flag.ContinueOnError), args)
+	if err == nil && len(rest) > 0 {
+		err = fmt.Errorf("serve takes no arguments, got %q", rest[0])
+	}
+	if err != nil {
+		return usageResult(err, serveUsage, stdout, stderr, 2)
+	}
 	cfg, err := config.Load(getenv, config.ModeServe)
 	if err != nil {
 		fmt.Fprintf(stderr, "plumebot: configuration error:\n%v\n", err)
