@@ -225,7 +225,7 @@ type request struct {
 // A button press is answered first, before the lock and any Plume work.
 func (b *Bot) Handle(ctx context.Context, u Update) {
 	r := &request{u: u, start: b.now()}
-	ctx, d := withDelivery(ctx)
+	ctx, d := withDelivery(withReplyThread(ctx, u.ThreadID))
 	defer func() {
 		if p := recover(); p != nil {
 			b.log.Error("handler panic", "user", u.UserID, "chat", u.ChatID, "command", r.command,

@@ -52,6 +52,24 @@ type Update struct {
 	ThreadID int64
 }
 
+type threadKey struct{}
+
+// ReplyThread is the forum topic the replies to the update being handled belong in (the topic
+// it was posted in), 0 for none. The core puts it in the context of every Chat call it makes
+// for the update; an adapter that knows topics sends there (without it, a reply to a command
+// in a topic would land in the forum's General topic).
+func ReplyThread(ctx context.Context) int64 {
+	id, _ := ctx.Value(threadKey{}).(int64)
+	return id
+}
+
+func withReplyThread(ctx context.Context, threadID int64) context.Context {
+	if threadID == 0 {
+		return ctx
+	}
+	return context.WithValue(ctx, threadKey{}, threadID)
+}
+
 // GroupAnonymousBotID is the user Telegram names as the sender of an anonymous group admin's
 // messages (@GroupAnonymousBot): shared by every such admin, so never a person to allow.
 const GroupAnonymousBotID int64 = 1087968824

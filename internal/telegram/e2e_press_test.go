@@ -74,3 +74,24 @@ func TestE2EPressAnsweredWhilePlumeIsSlow(t *testing.T) {
 	})
 	s.checkAccepted(t)
 }
+
+// A command posted in a forum topic is answered in that topic, not in the forum's General one.
+func TestE2EReplyInForumTopic(t *testing.T) {
+	t.Parallel()
+	const u, forum = 5252, -1005252
+	s := newStack(t, []int64{u})
+	l := s.info.Locations["healthy"]
+	s.tg.PushShaped(u, u, "/help", tgtest.Shape{}) // a private chat has no topics
+	s.tg.PushShaped(u, forum, "/status "+l.CustomerID+" "+l.LocationID, tgtest.Shape{ThreadID: 77})
+	s.waitFor(t, "the denial in the forum", func() bool { return len(s.tg.Messages(forum)) == 1 })
+	s.waitFor(t, "the help", func() bool { return len(s.tg.Messages(u)) == 1 })
+	for _, c := range s.tg.Calls("sendMessage") {
+		want := ""
+		if c.Int("chat_id") == forum {
+			want = "77"
+		}
+		if got := c.String("message_thread_id"); got != want {
+			t.Errorf("sendMessage to %d in thread %q, want %q", c.Int("chat_id"), got, want)
+		}
+	}
+}
