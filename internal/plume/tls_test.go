@@ -3,7 +3,6 @@ package plume_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,7 +10,6 @@ import (
 
 	"plumebot/internal/plume"
 	"plumebot/internal/plumesim"
-	"plumebot/internal/secret"
 )
 
 // A server whose certificate is not trusted (a private CA not in SSL_CERT_FILE) is named, with
@@ -25,17 +23,7 @@ func TestUntrustedCertificateIsNamed(t *testing.T) {
 	}
 	t.Cleanup(srv.Close)
 	info := srv.Info()
-	c, err := plume.NewClient(plume.Credentials{
-		TokenURL: info.SSOURL, AuthHeader: secret.String(info.AuthHeader), PartnerID: info.PartnerID,
-		APIBase: info.APIBase, ReportsBase: info.ReportsBase,
-	}, plume.Options{
-		HTTPClient:   &http.Client{}, // the system roots: the simulator's CA is not among them
-		AllowedHosts: plume.ParseAllowedHosts("127.0.0.1"),
-		Logger:       slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := simClient(t, srv, &http.Client{}) // the system roots: the simulator's CA is not among them
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	const want = "The certificate of 127.0.0.1 is not trusted (set SSL_CERT_FILE for a private CA)."

@@ -109,15 +109,8 @@ func (s *Server) PushMigration(userID, oldChatID, newChatID int64) {
 func (s *Server) pushWith(userID, chatID int64, text string, shape func(msg map[string]any)) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.chatTypes[chatID] == "" {
-		s.chatTypes[chatID] = s.chatType(userID, chatID)
-	}
-	id := s.newMessageIDLocked(chatID)
-	s.incoming[msgKey{chatID, id}] = false
-	msg := map[string]any{
-		"message_id": id, "from": userJSON(userID), "chat": s.chatJSONLocked(chatID),
-		"date": time.Now().Unix(), "text": text,
-	}
+	msg, id := s.incomingLocked(userID, chatID)
+	msg["text"] = text
 	addCommandEntity(msg, text)
 	shape(msg)
 	s.queueLocked("message", msg)
@@ -128,15 +121,22 @@ func (s *Server) pushWith(userID, chatID int64, text string, shape func(msg map[
 func (s *Server) pushService(userID, chatID int64, field string, value any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	msg, _ := s.incomingLocked(userID, chatID)
+	msg[field] = value
+	s.queueLocked("message", msg)
+}
+
+// incomingLocked registers a new message from userID in chatID (a chat keeps the type it was
+// first seen with) and returns its JSON without content.
+func (s *Server) incomingLocked(userID, chatID int64) (map[string]any, int64) {
 	if s.chatTypes[chatID] == "" {
 		s.chatTypes[chatID] = s.chatType(userID, chatID)
 	}
 	id := s.newMessageIDLocked(chatID)
 	s.incoming[msgKey{chatID, id}] = false
-	s.queueLocked("message", map[string]any{
-		"message_id": id, "from": userJSON(userID), "chat": s.chatJSONLocked(chatID),
-		"date": time.Now().Unix(), field: value,
-	})
+	return map[string]any{
+		"message_id": id, "from": userJSON(userID), "chat": s.chatJSONLocked(chatID), "date": time.Now().Unix(),
+	}, id
 }
 
 // addCommandEntity marks a leading /command as Telegram does (a bot_command entity).
