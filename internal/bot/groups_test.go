@@ -79,8 +79,10 @@ func TestForwardsAndEditsAreNotRun(t *testing.T) {
 		edits(alice, alice, "/status {healthy}"),
 		edits(alice, alice, "/status {degraded}"),
 		edits(bob, group, "typo fixed"),
-		forwards(bob, bob, "{header}"), // a credential is deleted however it arrives
-		forwards(stranger, stranger, "/status {healthy}"),
+		forwards(bob, bob, "{header}"),                    // a credential is deleted however it arrives
+		forwards(stranger, stranger, "/status {healthy}"), // access is checked for every kind of update
+		edits(stranger, stranger, "/status {healthy}"),
+		edits(stranger, group, "/status {healthy}"),
 		says(alice, "/status"), // nothing above was remembered as the last location
 	}}})
 }

@@ -35,6 +35,7 @@ func TestE2EPressAnsweredWhilePlumeIsSlow(t *testing.T) {
 
 	s.sim.SetLatency(3 * time.Second)
 	before := s.sim.Requests("onlineStats")
+	pressed := time.Now()
 	first := s.tg.PushCallback(u, u, report.ID, data("History"))
 	// The same user's second press waits behind the first (one update at a time per user).
 	second := s.tg.PushCallback(u, u, report.ID, data("WAN"))
@@ -58,9 +59,11 @@ func TestE2EPressAnsweredWhilePlumeIsSlow(t *testing.T) {
 		return got
 	}
 	for _, id := range []string{first, second} {
-		if c := answered(id); c.Status != 200 || c.String("text") != "Loading…" {
+		c := answered(id)
+		if c.Status != 200 || c.String("text") != "Loading…" {
 			t.Errorf("press %s answered %d %q (%s)", id, c.Status, c.String("text"), c.Err)
 		}
+		t.Logf("press %s answered %v after it was pushed", id, c.At.Sub(pressed).Round(time.Millisecond))
 	}
 	// Both answers came while the first press's Plume request was still under way.
 	if n := s.sim.Requests("onlineStats") - before; n > 1 {
