@@ -120,16 +120,27 @@ const (
 // Acknowledge answers a button press at once, before any Plume work and before the update
 // waits behind its user's earlier ones: a toast when the press does nothing ("Not allowed",
 // "This button has expired"), "Loading…" when a view follows, which then comes as an edit or
-// a new message. The Telegram adapter calls it at intake; Handle calls it itself for a press
-// nobody acknowledged (Callback.Answered false).
+// a new message. The Telegram adapter calls it at intake, before it queues the update: the
+// answer is decided now, from the store only, so it reflects the state before the handler
+// changes it (a ✖ Cancel says "Cancelling…", not "already cancelled"); it is sent in the
+// background, so intake never waits for the Bot API. Handle answers a press nobody
+// acknowledged (Callback.Answered false) itself.
 func (b *Bot) Acknowledge(ctx context.Context, u Update) {
 	if u.Callback == nil {
 		return
 	}
-	if err := b.chat.AnswerCallback(ctx, u.Callback.ID, b.pressToast(ctx, u)); err != nil {
-		b.log.Warn("answer callback failed", "chat", u.ChatID, "err", err)
-	}
+	toast, id, chat := b.pressToast(ctx, u), u.Callback.ID, u.ChatID
+	b.background(func(bg context.Context) {
+		actx, cancel := context.WithTimeout(bg, answerTimeout)
+		defer cancel()
+		if err := b.chat.AnswerCallback(actx, id, toast); err != nil {
+			b.log.Warn("answer callback failed", "chat", chat, "err", err)
+		}
+	})
 }
+
+// answerTimeout bounds a background answer: Telegram refuses it after some seconds anyway.
+const answerTimeout = 15 * time.Second
 
 // pressToast is the toast that answers a press: only store reads, never Plume.
 func (b *Bot) pressToast(ctx context.Context, u Update) string {

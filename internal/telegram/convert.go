@@ -141,27 +141,19 @@ func (a *Adapter) LearnName(ctx context.Context, retryMin, retryMax time.Duratio
 
 // Acknowledger is an optional side of a Handler: it answers a button press at intake, before
 // the update waits behind its user's earlier ones (Telegram rejects an answer that comes more
-// than a few seconds after the press, and the client shows a spinner until then).
+// than a few seconds after the press, and the client shows a spinner until then). Acknowledge
+// must decide quickly (no Plume) and send the answer in the background.
 type Acknowledger interface {
 	Acknowledge(ctx context.Context, u bot.Update)
 }
 
-// markAcknowledged tells the core the press will be answered at intake, when h can.
-func markAcknowledged(u *bot.Update, h Handler) (Acknowledger, bool) {
+// acknowledge answers a press at intake, when h can, and tells the core it was answered. It
+// runs before the update is queued, so the answer sees the state before the handler changes it.
+func acknowledge(ctx context.Context, u *bot.Update, h Handler) {
 	ack, ok := h.(Acknowledger)
 	if !ok || u.Callback == nil {
-		return nil, false
+		return
 	}
 	u.Callback.Answered = true
-	return ack, true
-}
-
-// acknowledge answers a press that was queued, in the background: intake must not wait for
-// the Bot API.
-func (a *Adapter) acknowledge(ack Acknowledger, u bot.Update) {
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
-		defer cancel()
-		ack.Acknowledge(ctx, u)
-	}()
+	ack.Acknowledge(ctx, *u)
 }

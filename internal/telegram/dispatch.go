@@ -113,14 +113,8 @@ func (a *Adapter) accept(ctx context.Context, up *gotgbot.Update, h Handler) err
 		return nil
 	}
 	a.metrics.UpdateReceived(kind)
-	ack, early := markAcknowledged(&u, h)
-	if err := a.dispatch(ctx, u, h); err != nil {
-		return err
-	}
-	if early {
-		a.acknowledge(ack, u)
-	}
-	return nil
+	acknowledge(ctx, &u, h)
+	return a.dispatch(ctx, u, h)
 }
 
 // WebhookHandler serves Telegram's webhook deliveries: 401 without the right secret, 400 on
