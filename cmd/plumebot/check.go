@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,44 +26,55 @@ const (
 	exitUnknown  = 3
 )
 
+const checkUsage = `usage: plumebot check [--json] <customerId> <locationId>
+
+One health check of a location with the operator's credentials (PLUME_SSO_URL,
+PLUME_AUTH_HEADER or PLUME_AUTH_HEADER_FILE, PLUME_PARTNER_ID; see README.md). Flags may come
+before or after the IDs.
+
+  --json   the report as JSON on stdout; an error too: {"level":"unknown","error":"…"}
+
+Exit status (the monitoring-plugin convention): 0 healthy, 1 warnings, 2 critical or offline,
+3 unknown or error.
+`
+
 func check(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: plumebot check [--json] <customerId> <locationId>")
+	ids, err := parseArgs(fs, args)
+	if err != nil {
+		if *asJSON || slices.Contains(args, "--json") || slices.Contains(args, "-json") {
+			return unknown(stdout, stderr, true, err.Error()+" (see plumebot check --help)")
+		}
+		return usageResult(err, checkUsage, stdout, stderr, exitUnknown)
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitUnknown
+	fail := func(msg string) int { return unknown(stdout, stderr, *asJSON, msg) }
+	if len(ids) != 2 {
+		if !*asJSON {
+			fmt.Fprint(stderr, checkUsage)
+		}
+		return fail(fmt.Sprintf("check takes a customer ID and a location ID, got %d arguments", len(ids)))
 	}
-	if fs.NArg() != 2 {
-		fs.Usage()
-		return exitUnknown
-	}
-	customerID, locationID := fs.Arg(0), fs.Arg(1)
+	customerID, locationID := ids[0], ids[1]
 	if err := plumedata.ValidateLocation(customerID, locationID); err != nil {
-		fmt.Fprintln(stderr, "UNKNOWN:", plainError(err))
-		return exitUnknown
+		return fail(plainError(err))
 	}
 	cfg, err := config.Load(getenv, config.ModeCheck)
 	if err != nil {
-		fmt.Fprintf(stderr, "UNKNOWN: configuration:\n%v\n", err)
-		return exitUnknown
+		return fail("configuration:\n" + err.Error())
 	}
 	// One read with nothing to share it with: the cache stays unused (fresh).
 	opts := plumeOptions(cfg)
-	opts.Logger = slog.Default()
+	opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	data, err := plumedata.New(plumedata.Config{Plume: opts}).Session(*cfg.Operator)
 	if err != nil {
-		fmt.Fprintln(stderr, "UNKNOWN:", plainError(err))
-		return exitUnknown
+		return fail(plainError(err))
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*cfg.PlumeTimeout+5*time.Second)
 	defer cancel()
 	snap, err := data.Snapshot(ctx, customerID, locationID, plumedata.AllParts, true)
 	if err != nil {
-		fmt.Fprintln(stderr, "UNKNOWN:", plainError(err))
-		return exitUnknown
+		return fail(plainError(err))
 	}
 	report := health.Analyze(snap.Snapshot, time.Now())
 
@@ -78,6 +90,24 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		fmt.Fprintln(stdout, strings.ToUpper(report.Level.String())+": "+console.Text(strings.Join(pages, "\n\n")))
 	}
 	return report.Level.ExitCode()
+}
+
+// unknown reports a check that could not be made (exit 3): "UNKNOWN: msg" on stderr, or with
+// --json {"level":"unknown","error":msg} on stdout, where a monitoring system reads it.
+func unknown(stdout, stderr io.Writer, asJSON bool, msg string) int {
+	if !asJSON {
+		fmt.Fprintln(stderr, "UNKNOWN:", msg)
+		return exitUnknown
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(struct {
+		Level health.Level `json:"level"`
+		Error string       `json:"error"`
+	}{health.LevelUnknown, msg}); err != nil {
+		fmt.Fprintln(stderr, "UNKNOWN:", msg)
+	}
+	return exitUnknown
 }
 
 // burst lets a short burst of a command's parallel calls through at once.

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -27,8 +29,31 @@ const demoUser = 1000001
 // watch the follow-through to its end.
 const demoRebootDowntime = 10 * time.Second
 
-func demo(ctx context.Context, _ []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	sim, err := plumesim.Start(plumesim.Options{})
+const demoUsage = `usage: plumebot demo [--log FILE]
+
+Everything local, with no token and no network: a simulated Plume Cloud in this process and a
+chat with the bot in this terminal, already signed in with the simulator's credentials. It
+prints the simulated locations and what to try; /quit ends it.
+
+  --log FILE   where the log goes (default: a new file in the temporary folder, named at start);
+               logs never go to the chat
+`
+
+func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	logPath := fs.String("log", "", "log file")
+	rest, err := parseArgs(fs, args)
+	if err == nil && len(rest) > 0 {
+		err = fmt.Errorf("demo takes no arguments, got %q", rest[0])
+	}
+	if err != nil {
+		return usageResult(err, demoUsage, stdout, stderr, 2)
+	}
+	// The terminal is the chat: log lines there would read as messages. They go to a file
+	// the banner names; only if it cannot be made, to stderr, warnings only.
+	log, logName, closeLog := demoLogger(*logPath, stderr)
+	defer closeLog()
+	sim, err := plumesim.Start(plumesim.Options{Logger: log})
 	if err != nil {
 		fmt.Fprintln(stderr, "demo: starting the Plume simulator:", err)
 		return 1
@@ -56,8 +81,6 @@ func demo(ctx context.Context, _ []string, stdin io.Reader, stdout, stderr io.Wr
 		PartnerID: info.PartnerID, APIBase: info.APIBase, ReportsBase: info.ReportsBase}
 	con := console.New(stdout)
 	hosts := []string{"127.0.0.1"}
-	// Logs would interleave with the chat; warnings and errors still show.
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	b, err := bot.New(bot.Config{
 		AllowedUsers:   []int64{demoUser},
 		DefaultSSOURL:  info.SSOURL,
@@ -79,6 +102,7 @@ func demo(ctx context.Context, _ []string, stdin io.Reader, stdout, stderr io.Wr
 	}
 	defer b.Close()
 	fmt.Fprint(stdout, banner(info))
+	fmt.Fprintf(stdout, "The log goes to %s.\n\n", logName)
 	if err := con.Run(ctx, stdin, b, demoUser, "Demo"); err != nil {
 		fmt.Fprintln(stderr, "demo:", err)
 		return 1
@@ -128,4 +152,22 @@ Simulated locations (customerId locationId):
 
 `, info.SSOURL, info.AuthHeader, info.PartnerID, info.APIBase)
 	return b.String()
+}
+
+// demoLogger opens the demo's log: path, or a new file in the temporary folder; if neither can
+// be made, stderr at warn. It returns the logger, where it writes (for the banner) and its closer.
+func demoLogger(path string, stderr io.Writer) (*slog.Logger, string, func()) {
+	var f *os.File
+	var err error
+	if path != "" {
+		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	} else {
+		f, err = os.CreateTemp("", "plumebot-demo-*.log")
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "demo: no log file (", err, "): warnings go to stderr")
+		return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+			"stderr (warnings only)", func() {}
+	}
+	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo})), f.Name(), func() { f.Close() }
 }

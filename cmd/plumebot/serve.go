@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,7 +24,23 @@ import (
 	"plumebot/internal/telegram"
 )
 
-func serve(ctx context.Context, _ []string, stderr io.Writer, getenv func(string) string) int {
+const serveUsage = `usage: plumebot serve
+
+Runs the bot until SIGTERM or SIGINT: long polling, or a webhook when PLUMEBOT_WEBHOOK_URL is
+set. It takes no flags: it is configured by environment variables (TELEGRAM_BOT_TOKEN or
+TELEGRAM_BOT_TOKEN_FILE, PLUMEBOT_ALLOWED_USERS, PLUMEBOT_DATA_DIR or PLUMEBOT_REDIS_URL, …),
+every one of them in README.md, "Configuration". A configuration error names the variable and
+exits with status 2.
+`
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	rest, err := parseArgs(flag.NewFlagSet("serve", flag.ContinueOnError), args)
+	if err == nil && len(rest) > 0 {
+		err = fmt.Errorf("serve takes no arguments, got %q", rest[0])
+	}
+	if err != nil {
+		return usageResult(err, serveUsage, stdout, stderr, 2)
+	}
 	cfg, err := config.Load(getenv, config.ModeServe)
 	if err != nil {
 		fmt.Fprintf(stderr, "plumebot: configuration error:\n%v\n", err)
@@ -116,11 +133,18 @@ func dataSource(cfg *config.Config, log *slog.Logger, m *metrics.Metrics, st *st
 }
 
 // introduce tells Telegram who the bot is: getMe teaches the adapter its own username (so
-// "/health@OtherBot" in a group is ignored), setMyCommands fills the command menu. Neither
-// failure is fatal: the bot works without them.
+// "/health@OtherBot" in a group is ignored, and "/health@ourname" answered), setMyCommands
+// fills the command menu. Neither failure is fatal: getMe is retried in the background.
 func introduce(ctx context.Context, tg *telegram.Adapter, b *bot.Bot, log *slog.Logger) {
 	if name, err := tg.Me(ctx); err != nil {
-		log.Warn("getMe failed; is TELEGRAM_BOT_TOKEN right?", "err", err)
+		// Until the name is known, "/health@name" cannot be told from another bot's command
+		// and is ignored: learn it in the background.
+		log.Warn("getMe failed; is TELEGRAM_BOT_TOKEN right? retrying in the background", "err", err)
+		go func() {
+			if name, err := tg.LearnName(ctx, time.Second, time.Minute); err == nil {
+				log.Info("signed in to Telegram", "bot", name)
+			}
+		}()
 	} else {
 		log.Info("signed in to Telegram", "bot", name)
 	}

@@ -116,15 +116,15 @@ func TestCheck(t *testing.T) {
 		env     map[string]string
 		code    int
 		level   string // "" when no report is printed
-		stderrs string // must appear in stderr
+		stderrs string // must appear in stderr (with --json: in the JSON error on stdout)
 	}{
 		{"healthy", func() []string { return strings.Fields(f.ids(t, "healthy")) }, f.operator(), 0, "healthy", ""},
 		{"degraded", func() []string { return strings.Fields(f.ids(t, "degraded")) }, f.operator(), 1, "degraded", ""},
 		{"partial", func() []string { return strings.Fields(f.ids(t, "partial")) }, f.operator(), 2, "issues", ""},
 		{"offline", func() []string { return strings.Fields(f.ids(t, "offline")) }, f.operator(), 2, "offline", ""},
 		{"foreign", func() []string { return strings.Fields(f.ids(t, "foreign")) }, f.operator(), 3, "unknown", ""},
-		{"bad ids", func() []string { return []string{"not-hex", "1234"} }, f.operator(), 3, "", "UNKNOWN"},
-		{"one id", func() []string { return strings.Fields(f.ids(t, "healthy"))[:1] }, f.operator(), 3, "", "usage"},
+		{"bad ids", func() []string { return []string{"not-hex", "1234"} }, f.operator(), 3, "", "24 hexadecimal characters"},
+		{"one id", func() []string { return strings.Fields(f.ids(t, "healthy"))[:1] }, f.operator(), 3, "", "a customer ID and a location ID"},
 		{"missing env", func() []string { return strings.Fields(f.ids(t, "healthy")) }, nil, 3, "", "PLUME_AUTH_HEADER"},
 	}
 	for _, tc := range tests {
@@ -143,8 +143,15 @@ func TestCheck(t *testing.T) {
 				if code != tc.code {
 					t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, out, errOut)
 				}
-				if tc.stderrs != "" && !strings.Contains(errOut, tc.stderrs) {
+				if tc.stderrs != "" && !asJSON && !strings.Contains(errOut, tc.stderrs) {
 					t.Errorf("stderr does not mention %q:\n%s", tc.stderrs, errOut)
+				}
+				if tc.stderrs != "" && asJSON {
+					// A monitoring system reads stdout: the error is there, as JSON.
+					var e struct{ Level, Error string }
+					if err := json.Unmarshal([]byte(out), &e); err != nil || e.Level != "unknown" || !strings.Contains(e.Error, tc.stderrs) {
+						t.Errorf("--json error on stdout: %v\n%s", err, out)
+					}
 				}
 				assertNoSecret(t, "stdout", []byte(out))
 				assertNoSecret(t, "stderr", []byte(errOut))

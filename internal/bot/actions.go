@@ -53,12 +53,15 @@ var kindEmoji = map[action.Kind]string{action.RebootPod: "🔄", action.RebootLo
 // canAct reports whether the update's user may run actions.
 func (b *Bot) canAct(r *request) bool { return b.actions.Role(r.u.UserID).CanAct() }
 
+// msgSupportOnly is the toast of a viewer's press of an action button.
+const msgSupportOnly = "Only support staff may do this."
+
 // refuseRole tells a viewer that actions are for support staff.
 func (b *Bot) refuseRole(ctx context.Context, r *request) error {
 	r.outcome = "denied"
 	text := "⛔ " + render.Escape((&action.Refusal{Reason: action.NotAllowed}).Error())
 	if r.u.Callback != nil {
-		b.answer(ctx, r, "Only support staff may do this.")
+		b.answer(ctx, r, msgSupportOnly)
 		return nil
 	}
 	b.replyText(ctx, r, text)
@@ -236,34 +239,43 @@ func refusalText(ref *action.Refusal) string {
 }
 
 // preanswer answers a confirmation button at once, before the user's lock and any Plume work,
-// with what the press will do. ok is false when there is nothing more to do (a stranger's
-// press, a used or expired confirmation).
+// with what the press will do (unless the adapter answered it at intake already). ok is false
+// when there is nothing more to do (a used confirmation, someone else's).
 func (b *Bot) preanswer(ctx context.Context, r *request) (ok bool) {
 	key, yes, valid := parseConfirm(r.u.Callback.Data)
 	if !valid {
 		return true // not a confirmation button: the router answers it
 	}
-	kind, err := b.actions.Peek(ctx, key, r.u.UserID, r.u.ChatID)
+	toast, ref := b.confirmToast(ctx, r.u, key, yes)
+	b.answer(ctx, r, toast)
+	if ref != nil {
+		r.command, r.outcome = "confirm", "refused:"+ref.Reason.String()
+		return false
+	}
+	return true
+}
+
+// confirmToast is the toast for a press of ✅ Confirm or ✖ Cancel, from the confirmation's
+// record (no Plume work); refused is set when the press can do nothing (used, someone
+// else's). An expired one is used up by the handler, which says so in the message.
+func (b *Bot) confirmToast(ctx context.Context, u Update, key string, yes bool) (toast string, refused *action.Refusal) {
+	kind, err := b.actions.Peek(ctx, key, u.UserID, u.ChatID)
 	var ref *action.Refusal
 	switch {
 	case errors.As(err, &ref) && ref.Reason != action.Expired:
-		b.answer(ctx, r, ref.Error())
-		r.command, r.outcome = "confirm", "refused:"+ref.Reason.String()
-		return false
+		return ref.Error(), ref
 	case err != nil && ref == nil:
-		return true // the store failed: the handler says so
-	case ref != nil: // expired: the handler uses it up and says so in the message
-		b.answer(ctx, r, "This confirmation expired: nothing was done.")
+		return "", nil // the store failed: the handler says so
+	case ref != nil:
+		return "This confirmation expired: nothing was done.", nil
 	case !yes:
-		b.answer(ctx, r, "Cancelling…")
+		return "Cancelling…", nil
 	case kind == action.SpeedTest:
-		b.answer(ctx, r, "Starting the speed test…")
+		return "Starting the speed test…", nil
 	case kind == action.Optimize:
-		b.answer(ctx, r, "Asking Plume to optimize…")
-	default:
-		b.answer(ctx, r, "Rebooting…")
+		return "Asking Plume to optimize…", nil
 	}
-	return true
+	return "Rebooting…", nil
 }
 
 // onConfirmation runs a pressed ✅ Confirm or ✖ Cancel.

@@ -439,7 +439,7 @@ func TestActionBadInput(t *testing.T) {
 	for text, want := range map[string]string{
 		"/reboot":         "No location yet. " + usage,
 		"/reboot abc def": "⚠️ The customer ID must be 24 hexadecimal characters (got 3 characters).\n" + usage,
-		"/reboot a b c":   usage,
+		"/reboot a b c":   "⚠️ One argument too many: <code>c</code>.\n" + usage,
 		"/reboot <b>x</b>" + strings.Repeat("f", 20) + " " + strings.Repeat("0", 24): "⚠️ The customer ID must be 24 hexadecimal characters (got 28 characters).\n" + usage,
 	} {
 		e.sayIn(carol, carol, text)

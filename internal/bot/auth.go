@@ -31,7 +31,16 @@ type authState struct {
 	TokenURL  string    `json:"token_url,omitempty"`
 	Header    string    `json:"header,omitempty"`
 	PartnerID string    `json:"partner_id,omitempty"`
+	APIBase   string    `json:"api_base,omitempty"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// Retry: the credentials were tested and one answer was refused; once it is given again
+	// the credentials are tested again at once (the other answers are kept).
+	Retry bool `json:"retry,omitempty"`
+}
+
+// complete reports whether every answer is there, so the credentials can be tested.
+func (st *authState) complete() bool {
+	return st.TokenURL != "" && st.Header != "" && st.PartnerID != "" && st.APIBase != ""
 }
 
 // authMarkerKey outlives the conversation so a late reply can be told "timed out" instead of
@@ -140,7 +149,7 @@ func (b *Bot) authInput(ctx context.Context, r *request, isSkip bool) (handled b
 		st.Header, st.Step = text, stepPartner
 		if !deleted {
 			if _, err := b.chat.Send(ctx, r.u.ChatID, "❗ I could not delete the message with your header: please delete it yourself.", nil); err != nil {
-				b.log.Warn("send failed", "chat", r.u.ChatID, "err", err)
+				b.sendFailed(r.u.ChatID, err)
 			}
 		}
 	case stepPartner:
@@ -162,6 +171,9 @@ func (b *Bot) authInput(ctx context.Context, r *request, isSkip bool) (handled b
 	default:
 		b.endAuth(ctx, r.u.UserID)
 		return true, usageError(msgAuthTimedOut)
+	}
+	if st.Retry && st.complete() {
+		return true, b.finishAuth(ctx, r, st, st.APIBase)
 	}
 	if err := b.saveAuth(ctx, r.u.UserID, st); err != nil {
 		return true, err
@@ -213,11 +225,8 @@ func (b *Bot) prompt(step string) string {
 	return ""
 }
 
-// looksLikeHeader reports whether text is probably an Authorization header ("Basic …").
-func looksLikeHeader(text string) bool {
-	scheme, rest, ok := strings.Cut(strings.TrimSpace(text), " ")
-	return ok && strings.EqualFold(scheme, "Basic") && strings.TrimSpace(rest) != ""
-}
+// validHeader reports whether h is a well-formed Authorization header.
+func validHeader(h string) bool { return plume.ValidateAuthHeader(h) == nil }
 
 // wrongPlaceForHeader deletes a message that carries a header outside the header step and
 // says so.
@@ -262,6 +271,22 @@ func (b *Bot) cmdSkip(ctx context.Context, r *request, args []string) error {
 	return usageError("Nothing to skip: /skip works during /auth.")
 }
 
+// failedStep is the /auth step whose answer a failed credential test points at: the header
+// when the SSO refused the client, the partner ID when it refused the scope, else the token URL
+// (unreachable, not a token endpoint, a certificate not trusted).
+func failedStep(err error) string {
+	var pe *plume.Error
+	if errors.As(err, &pe) && pe.Kind == plume.KindTokenFailed {
+		switch pe.Cause {
+		case plume.CauseCredentialsRejected:
+			return stepHeader
+		case plume.CauseScope:
+			return stepPartner
+		}
+	}
+	return stepSSO
+}
+
 // finishAuth tests the credentials with a live token request and saves them on success only.
 func (b *Bot) finishAuth(ctx context.Context, r *request, st *authState, apiBase string) error {
 	creds := plume.Credentials{
@@ -271,10 +296,8 @@ func (b *Bot) finishAuth(ctx context.Context, r *request, st *authState, apiBase
 		APIBase:     apiBase,
 		ReportsBase: plume.DefaultReportsBase(apiBase),
 	}
-	// The conversation ends either way: a failure asks for a fresh /auth.
-	b.endAuth(ctx, r.u.UserID)
 	if _, err := b.chat.Send(ctx, r.u.ChatID, "⏳ Testing credentials…", nil); err != nil {
-		b.log.Warn("send failed", "chat", r.u.ChatID, "err", err)
+		b.sendFailed(r.u.ChatID, err)
 	}
 	if err := b.data.Verify(ctx, creds); err != nil {
 		r.outcome = "error:auth"
@@ -284,10 +307,26 @@ func (b *Bot) finishAuth(ctx context.Context, r *request, st *authState, apiBase
 		} else {
 			b.log.Warn("credential test failed", "user", r.u.UserID, "err", err)
 		}
-		_, serr := b.chat.Send(ctx, r.u.ChatID, "❌ These credentials did not work: nothing was saved.\n"+
-			render.Error(err)+"\n\nSend /auth to try again.", nil)
+		text := "❌ These credentials did not work: nothing was saved.\n" + render.Error(err)
+		// Only the answer that failed is asked again; the others are kept.
+		st.Step, st.Retry, st.APIBase = failedStep(err), true, apiBase
+		switch st.Step {
+		case stepSSO:
+			st.TokenURL = ""
+		case stepHeader:
+			st.Header = ""
+		case stepPartner:
+			st.PartnerID = ""
+		}
+		if err := b.saveAuth(ctx, r.u.UserID, st); err != nil {
+			b.endAuth(ctx, r.u.UserID)
+			_, serr := b.chat.Send(ctx, r.u.ChatID, text+"\n\nSend /auth to try again.", nil)
+			return errors.Join(serr, err)
+		}
+		_, serr := b.chat.Send(ctx, r.u.ChatID, text+"\n\nYour other answers are kept; /cancel stops.\n"+b.prompt(st.Step), nil)
 		return serr
 	}
+	b.endAuth(ctx, r.u.UserID)
 	raw, err := json.Marshal(toStored(creds))
 	if err != nil {
 		return err

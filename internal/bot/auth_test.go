@@ -2,11 +2,14 @@ package bot
 
 import (
 	"encoding/base64"
+	"net/http"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"plumebot/internal/plume"
+	"plumebot/internal/plumedata"
 	"plumebot/internal/plumesim"
 )
 
@@ -149,24 +152,39 @@ func TestAuth(t *testing.T) {
 	})
 }
 
-// A failed credential test says which part failed and saves nothing.
+// A failed credential test says which part failed, saves nothing, keeps the answers that were
+// fine and asks again only for the one that failed; the right answer then finishes /auth.
 func TestAuthFailures(t *testing.T) {
 	t.Parallel()
-	attempt := func(sso, header, partner string) []step {
-		return []step{says(alice, "/auth"), says(alice, sso), says(alice, header), says(alice, partner),
-			says(alice, "/skip"), says(alice, "/health {healthy}")}
+	attempt := func(sso, header, partner string, fix ...step) []step {
+		return slices.Concat([]step{says(alice, "/auth"), says(alice, sso), says(alice, header), says(alice, partner),
+			says(alice, "/skip"), says(alice, "/health {healthy}")}, fix, []step{says(alice, "/health {healthy}")})
 	}
 	fault := func(f plumesim.Fault) step {
 		return meanwhile("the token endpoint answers 503", func(e *env) { e.sim.SetFault("token", f) })
 	}
+	healed := meanwhile("the token endpoint is back", func(e *env) { e.sim.ClearFaults() })
 	own := envOpt{noOperator: true, ownSim: true}
 	runScenarios(t, []scenario{
-		{name: "auth_rejected", opt: own, steps: attempt("{sso}", basic("sim-client:not-the-secret"), "{partner}")},
-		{name: "auth_wrong_partner", opt: own, steps: attempt("{sso}", "{header}", "ffffffffffffffffffffffff")},
+		{name: "auth_rejected", opt: own, steps: attempt("{sso}", basic("sim-client:not-the-secret"), "{partner}",
+			says(alice, "{header}"))},
+		{name: "auth_wrong_partner", opt: own, steps: attempt("{sso}", "{header}", "ffffffffffffffffffffffff",
+			says(alice, "{partner}"))},
 		{name: "auth_sso_down", opt: own, steps: slices.Concat(
-			[]step{fault(plumesim.Fault{Status: 503})}, attempt("{sso}", "{header}", "{partner}"))},
-		{name: "auth_sso_closed", opt: own, steps: attempt("https://127.0.0.1:1/oauth2/x/v1/token", "{header}", "{partner}")},
+			[]step{fault(plumesim.Fault{Status: 503})}, attempt("{sso}", "{header}", "{partner}", healed, says(alice, "{sso}")))},
+		{name: "auth_sso_closed", opt: own, steps: attempt("https://127.0.0.1:1/oauth2/x/v1/token", "{header}", "{partner}",
+			says(alice, "/skip"))},
+		{name: "auth_sso_untrusted", opt: envOpt{noOperator: true, cfg: untrustingData}, steps: []step{
+			says(alice, "/auth"), says(alice, "{sso}"), says(alice, "{header}"), says(alice, "{partner}"), says(alice, "/skip"),
+		}},
 	})
+}
+
+// untrustingData is a data source whose HTTP client does not trust the simulator's CA, as a
+// deployment without SSL_CERT_FILE for a private CA.
+func untrustingData(c *Config) {
+	c.Data = plumedata.New(plumedata.Config{Plume: plume.Options{HTTPClient: &http.Client{}, AllowedHosts: c.AllowedHosts},
+		Logger: c.Logger, Now: c.Now})
 }
 
 // Two copies of the SSO URL at once (a double tap): the first is step 1, the second is taken as

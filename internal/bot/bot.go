@@ -41,7 +41,18 @@ type Config struct {
 	Actions action.Config
 	// Clock is the actions' clock (their expiry and follow-through); default: Now and the
 	// real timers.
-	Clock action.Clock
+	Clock  action.Clock
+	Events ChatEvents // optional: what the core learns about chats
+}
+
+// ChatEvents hears what the core learns about chats, for features that write to chats
+// unprompted (the watcher). Calls come from update handlers: they must not block.
+type ChatEvents interface {
+	// ChatUnreachable: Telegram refused to deliver to chatID (see ErrChatUnreachable).
+	ChatUnreachable(chatID int64)
+	// ChatMigrated: the allowed group fromChatID became the supergroup toChatID, which keeps
+	// its access.
+	ChatMigrated(fromChatID, toChatID int64)
 }
 
 // Metrics receives the core's counters (cache counters go through Data's observer).
@@ -98,6 +109,7 @@ type Bot struct {
 	actions *action.Engine
 
 	users, chats map[int64]bool
+	migrated     sync.Map // supergroup chat ID → the allowed group it was (int64 → int64)
 
 	// Work that outlives an update (an action's expiry and follow-through) runs under bgCtx;
 	// Close stops it.
@@ -143,7 +155,6 @@ func New(cfg Config, st Store, chat Chat) (*Bot, error) {
 	b := &Bot{
 		cfg:     cfg,
 		st:      st,
-		chat:    chat,
 		log:     cfg.Logger,
 		now:     cfg.Now,
 		metrics: cfg.Metrics,
@@ -155,6 +166,7 @@ func New(cfg Config, st Store, chat Chat) (*Bot, error) {
 	if b.metrics == nil {
 		b.metrics = nopMetrics{}
 	}
+	b.chat = guardedChat{Chat: chat, b: b}
 	for _, ids := range [][]int64{cfg.AllowedUsers, cfg.Admins, cfg.Support} {
 		for _, id := range ids {
 			b.users[id] = true
@@ -201,6 +213,7 @@ type request struct {
 	answered    bool               // the callback was answered
 	placeholder int64              // "⏳ Checking…" message to edit into the result, 0 if none
 	sess        *plumedata.Session // the user's Plume access, for commands that need one
+	quiet       bool               // not a command (a service message): no audit line
 
 	phMu        sync.Mutex  // guards placeholder while a delayed progress message may be sent
 	phTimer     *time.Timer // the delayed placeholder, if any
@@ -209,8 +222,10 @@ type request struct {
 }
 
 // Handle processes one update. It never panics outward and only blocks on this user's lock.
+// A button press is answered first, before the lock and any Plume work.
 func (b *Bot) Handle(ctx context.Context, u Update) {
 	r := &request{u: u, start: b.now()}
+	ctx, d := withDelivery(withReplyThread(ctx, u.ThreadID))
 	defer func() {
 		if p := recover(); p != nil {
 			b.log.Error("handler panic", "user", u.UserID, "chat", u.ChatID, "command", r.command,
@@ -227,17 +242,35 @@ func (b *Bot) Handle(ctx context.Context, u Update) {
 		if r.placeholder != 0 {
 			b.safely(func() { _ = b.chat.Delete(ctx, u.ChatID, r.placeholder) })
 		}
-		b.audit(r)
+		if d.unreachable.Load() {
+			r.outcome = "unreachable"
+		}
+		if !r.quiet {
+			b.audit(r)
+		}
 	}()
 
-	if !b.allowed(u) {
+	if u.Callback != nil {
+		r.answered = u.Callback.Answered
+		if !r.answered {
+			b.answer(ctx, r, b.pressToast(ctx, u))
+		}
+	}
+	if u.Service != "" {
+		b.onService(ctx, r)
+		return
+	}
+	if b.exposedInGroup(ctx, r) {
+		return
+	}
+	if !b.allowed(ctx, u) {
 		r.command = commandName(u)
 		r.outcome = "denied"
 		b.deny(ctx, r)
 		return
 	}
-	// A confirmation button is answered before the lock: the user's previous update may be
-	// waiting on Plume, and Telegram wants the answer within seconds.
+	// The press was answered above; a confirmation that can do nothing (used, someone
+	// else's) stops here, before the lock.
 	if u.Callback != nil && !b.preanswer(ctx, r) {
 		return
 	}
@@ -268,8 +301,13 @@ func (b *Bot) safely(f func()) {
 
 // commandName is the audit name of an update before it is routed.
 func commandName(u Update) string {
-	if u.Callback != nil {
+	switch {
+	case u.Callback != nil:
 		return "button"
+	case u.Edited:
+		return "edited"
+	case u.Forwarded:
+		return "forwarded"
 	}
 	if name, _, ok := parseCommand(u.Text); ok {
 		if _, known := commandIndex[name]; known {
@@ -290,6 +328,8 @@ func (b *Bot) finish(ctx context.Context, r *request, err error) {
 		if r.outcome == "" {
 			r.outcome = "ok"
 		}
+	case errors.Is(err, ErrChatUnreachable):
+		r.outcome = "unreachable" // nothing can reach the chat, an apology neither
 	case errors.As(err, &ue):
 		r.outcome = "usage"
 		b.replyText(ctx, r, string(ue))

@@ -112,6 +112,9 @@ func TestUsageAndHints(t *testing.T) {
 		"/health", // before any location
 		"/health abc",
 		"/health {healthy.customer} nothex",
+		"/health ééé ééé", // counted in characters: 3, not 6 bytes
+		"/health {healthy} and more",
+		"/node ABC DEF",
 		"/nodes ../x {healthy.customer}",
 		"/node",
 		"/node ../../etc",
@@ -129,17 +132,29 @@ func TestUsageAndHints(t *testing.T) {
 	} {
 		steps = append(steps, says(alice, text))
 	}
-	runScenarios(t, []scenario{{name: "usage_and_hints", steps: steps}})
+	runScenarios(t, []scenario{
+		{name: "usage_and_hints", steps: steps},
+		// IDs pasted without a command: the command they probably meant, with a button.
+		{name: "did_you_mean", steps: []step{
+			says(alice, "{healthy}"),
+			presses(alice, "🩺 /health"),
+			says(alice, "{healthy.customer}"),
+			presses(alice, "🏠 /locations"),
+			says(alice, "{healthy.customer}, nothex"),
+		}},
+	})
 }
 
 func TestHelpAndLogout(t *testing.T) {
 	t.Parallel()
 	runScenarios(t, []scenario{
 		{name: "help_signed_out_then_in", opt: envOpt{noOperator: true}, steps: slices.Concat(
-			[]step{says(alice, "/help"), says(alice, "/health")},
+			[]step{says(alice, "/start"), says(alice, "/help"), says(alice, "/health")},
 			signInSteps(alice),
 			[]step{says(alice, "/help")},
 		)},
+		// Not signed in, but the bot has operator credentials: /start says so.
+		{name: "start_with_operator_credentials", steps: []step{says(alice, "/start")}},
 		{name: "logout_with_operator_credentials", steps: []step{
 			says(alice, "/status {healthy}"),
 			says(alice, "/logout"),

@@ -117,44 +117,106 @@ const (
 	msgButtonForeign = "This button is not for you."
 )
 
-// onCallback loads the pressed button's payload, checks it belongs to the presser and runs it.
-func (b *Bot) onCallback(ctx context.Context, r *request) error {
-	r.command = "button"
-	data := r.u.Callback.Data
-	expired := func() error {
-		b.answer(ctx, r, msgButtonExpired)
-		r.outcome = "usage"
-		return nil
+// Acknowledge answers a button press at once, before any Plume work and before the update
+// waits behind its user's earlier ones: a toast when the press does nothing ("Not allowed",
+// "This button has expired"), "Loading…" when a view follows, which then comes as an edit or
+// a new message. The Telegram adapter calls it at intake, before it queues the update: the
+// answer is decided now, from the store only, so it reflects the state before the handler
+// changes it (a ✖ Cancel says "Cancelling…", not "already cancelled"); it is sent in the
+// background, so intake never waits for the Bot API. Handle answers a press nobody
+// acknowledged (Callback.Answered false) itself.
+func (b *Bot) Acknowledge(ctx context.Context, u Update) {
+	if u.Callback == nil {
+		return
 	}
-	if key, yes, ok := parseConfirm(data); ok {
-		return b.onConfirmation(ctx, r, key, yes)
+	toast, id, chat := b.pressToast(ctx, u), u.Callback.ID, u.ChatID
+	b.background(func(bg context.Context) {
+		actx, cancel := context.WithTimeout(bg, answerTimeout)
+		defer cancel()
+		if err := b.chat.AnswerCallback(actx, id, toast); err != nil {
+			b.log.Warn("answer callback failed", "chat", chat, "err", err)
+		}
+	})
+}
+
+// answerTimeout bounds a background answer: Telegram refuses it after some seconds anyway.
+const answerTimeout = 15 * time.Second
+
+// pressToast is the toast that answers a press: only store reads, never Plume.
+func (b *Bot) pressToast(ctx context.Context, u Update) string {
+	if !b.allowed(ctx, u) {
+		return "Not allowed"
 	}
+	if key, yes, ok := parseConfirm(u.Callback.Data); ok {
+		toast, _ := b.confirmToast(ctx, u, key, yes)
+		return toast
+	}
+	p, refusal, _, err := b.loadPress(ctx, u)
+	switch {
+	case err != nil:
+		return "" // the handler says what failed
+	case refusal != "":
+		return refusal
+	case p.Action == actReboot || p.Action == actSpeedTest || p.Action == actOptimize:
+		if !b.actions.Role(u.UserID).CanAct() {
+			return msgSupportOnly
+		}
+		return "Preparing the confirmation…"
+	case p.Action == actRefresh:
+		return "Refreshing…"
+	case p.Action == actPage, p.Action == actHistory && p.Extra != "":
+		return "" // another page or window of the message pressed: it changes at once
+	}
+	return "Loading…"
+}
+
+// loadPress reads a pressed button's payload. A press that cannot run gets refusal (the toast)
+// and outcome ("usage": expired or unknown; "denied": someone else's button).
+func (b *Bot) loadPress(ctx context.Context, u Update) (p payload, refusal, outcome string, err error) {
+	data := u.Callback.Data
 	if !strings.HasPrefix(data, callbackPrefix) || len(data) != len(callbackPrefix)+callbackIDLen+1 {
-		return expired()
+		return p, msgButtonExpired, "usage", nil
 	}
 	id := data[len(callbackPrefix) : len(data)-1]
 	idx := strings.IndexByte(idAlphabet, data[len(data)-1])
 	raw, err := b.st.GetSealedTemp(ctx, buttonsUser, "cb:"+id)
 	if err != nil {
 		if isNotFound(err) {
-			return expired()
+			return p, msgButtonExpired, "usage", nil
 		}
-		return err
+		return p, "", "", err
 	}
 	var ps []payload
 	if err := json.Unmarshal(raw, &ps); err != nil || idx < 0 || idx >= len(ps) {
-		return expired()
+		return p, msgButtonExpired, "usage", nil
 	}
-	p := ps[idx]
-	r.command = "button:" + p.Action
-	if p.Action == actPage {
-		r.command += ":" + p.View
+	p = ps[idx]
+	if !b.sameChat(ctx, p.ChatID, u.ChatID) || (private(u) && p.UserID != u.UserID) {
+		return p, msgButtonForeign, "denied", nil
 	}
-	r.customer, r.location = p.Customer, p.Location
-	private := r.u.ChatType == ChatPrivate || r.u.ChatType == ""
-	if p.ChatID != r.u.ChatID || (private && p.UserID != r.u.UserID) {
-		b.answer(ctx, r, msgButtonForeign)
-		r.outcome = "denied"
+	return p, "", "", nil
+}
+
+// onCallback runs the pressed button's payload (its press was answered already).
+func (b *Bot) onCallback(ctx context.Context, r *request) error {
+	r.command = "button"
+	if key, yes, ok := parseConfirm(r.u.Callback.Data); ok {
+		return b.onConfirmation(ctx, r, key, yes)
+	}
+	p, refusal, outcome, err := b.loadPress(ctx, r.u)
+	if err != nil {
+		return err
+	}
+	if p.Action != "" {
+		r.command = "button:" + p.Action
+		if p.Action == actPage {
+			r.command += ":" + p.View
+		}
+		r.customer, r.location = p.Customer, p.Location
+	}
+	if refusal != "" {
+		b.answer(ctx, r, refusal)
+		r.outcome = outcome
 		return nil
 	}
 	s, err := b.session(ctx, r.u.UserID)
@@ -167,7 +229,6 @@ func (b *Bot) onCallback(ctx context.Context, r *request) error {
 	case actHealth:
 		return b.runHealth(ctx, r, loc, false)
 	case actRefresh:
-		b.answer(ctx, r, "Refreshing…")
 		return b.runHealth(ctx, r, loc, true)
 	case actNodes:
 		return b.runNodes(ctx, r, loc, 0, 0)

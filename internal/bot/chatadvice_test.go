@@ -14,7 +14,7 @@ func TestUnauthorizedReplyAdvisesAuth(t *testing.T) {
 	e.sim.SetFault("*", plumesim.Fault{Status: 401}) // every API call, even after a new token
 	l := e.loc("healthy")
 	e.say(alice, "/health "+l.CustomerID+" "+l.LocationID)
-	const want = "🔒 Plume refused the credentials (401). The token may be revoked. (location)\n" +
+	const want = "🔒 Location details: Plume refused the credentials (401). The token may be revoked.\n" +
 		"Send /auth to sign in again."
 	if got := e.chat.last(alice).Text; got != want {
 		t.Errorf("reply:\n%s\nwant:\n%s", got, want)

@@ -43,8 +43,10 @@ func (b *Bot) locationArgs(ctx context.Context, r *request, args []string) (locA
 		}
 		r.customer, r.location = args[0], args[1]
 		return locArgs{cid: args[0], lid: args[1]}, nil
+	case 1:
+		return locArgs{}, usageError("⚠️ The location ID is missing: a command about a location takes the customer ID, then the location ID.\n" + usage)
 	}
-	return locArgs{}, usageError(usage)
+	return locArgs{}, usageError(extraArgs(args[2:]) + "\n" + usage)
 }
 
 // invalidText is the escaped reason of a validation error.
@@ -264,8 +266,11 @@ func (b *Bot) runStats(ctx context.Context, r *request, loc locArgs, w plumedata
 
 func (b *Bot) cmdNode(ctx context.Context, r *request, args []string) error {
 	const usage = "Usage: /node &lt;serial&gt; (the pod's serial number, letters and digits)"
-	if len(args) != 1 {
-		return usageError(usage)
+	switch {
+	case len(args) == 0:
+		return usageError("⚠️ The serial number is missing.\n" + usage)
+	case len(args) > 1:
+		return usageError(extraArgs(args[1:]) + "\n" + usage)
 	}
 	if err := plume.ValidateSerial(args[0]); err != nil {
 		return usageError(invalidText(err) + "\n" + usage)
@@ -291,8 +296,11 @@ func (b *Bot) cmdNode(ctx context.Context, r *request, args []string) error {
 
 func (b *Bot) cmdLocations(ctx context.Context, r *request, args []string) error {
 	const usage = "Usage: /locations &lt;customerId&gt; (24 hex characters)"
-	if len(args) != 1 {
-		return usageError(usage)
+	switch {
+	case len(args) == 0:
+		return usageError("⚠️ The customer ID is missing.\n" + usage)
+	case len(args) > 1:
+		return usageError(extraArgs(args[1:]) + "\n" + usage)
 	}
 	if err := plume.ValidateID("customer", args[0]); err != nil {
 		return usageError(invalidText(err) + "\n" + usage)
@@ -327,8 +335,11 @@ func (b *Bot) runLocations(ctx context.Context, r *request, cid string, page int
 func (b *Bot) cmdFind(ctx context.Context, r *request, args []string) error {
 	const usage = "Usage: /find &lt;text&gt; (an email, account ID, name, pod serial or service ID)"
 	text := strings.Join(args, " ")
-	if text == "" || utf8.RuneCountInString(text) > 100 {
-		return usageError(usage)
+	switch n := utf8.RuneCountInString(text); {
+	case n == 0:
+		return usageError("⚠️ The text to search for is missing.\n" + usage)
+	case n > 100:
+		return usageError(fmt.Sprintf("⚠️ The search text is %d characters long; at most 100 are allowed.\n", n) + usage)
 	}
 	return b.runFind(ctx, r, text, 0, 0)
 }

@@ -28,8 +28,11 @@ type memChat struct {
 	failDel  bool
 	deleted  []int64 // message IDs of user messages deleted
 	failSend bool
-	events   []chatEvent   // every call in order, for transcripts
-	changed  chan struct{} // closed and replaced on every call (waitUntil)
+	failEdit bool            // every edit fails (a placeholder the user deleted)
+	gone     map[int64]bool  // chats Telegram refuses to deliver to (blocked, kicked)
+	movedTo  map[int64]int64 // groups that became supergroups: sends fail with ChatMigratedError
+	events   []chatEvent     // every call in order, for transcripts
+	changed  chan struct{}   // closed and replaced on every call (waitUntil)
 }
 
 // chatEvent is one call the bot made to the chat.
@@ -54,7 +57,7 @@ type memMsg struct {
 
 func newMemChat(t testing.TB) *memChat {
 	return &memChat{t: t, nextID: 1000, msgs: map[int64][]*memMsg{}, byID: map[int64]*memMsg{},
-		answers: map[string][]string{}, typing: map[int64]int{}}
+		answers: map[string][]string{}, typing: map[int64]int{}, gone: map[int64]bool{}, movedTo: map[int64]int64{}}
 }
 
 func (c *memChat) check(html string, kb Keyboard) {
@@ -83,9 +86,18 @@ func (c *memChat) Send(ctx context.Context, chatID int64, html string, kb Keyboa
 	c.check(html, kb)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.failSend {
+	if to := c.movedTo[chatID]; to != 0 {
 		c.events = append(c.events, chatEvent{op: "send", chatID: chatID, text: html, kb: kb, failed: true})
 		c.signalLocked()
+		return 0, fmt.Errorf("telegram sendMessage: 400 Bad Request: group chat was upgraded to a supergroup chat: %w",
+			&ChatMigratedError{NewChatID: to})
+	}
+	if c.failSend || c.gone[chatID] {
+		c.events = append(c.events, chatEvent{op: "send", chatID: chatID, text: html, kb: kb, failed: true})
+		c.signalLocked()
+		if c.gone[chatID] {
+			return 0, fmt.Errorf("telegram sendMessage: 403 Forbidden: bot was blocked by the user: %w", ErrChatUnreachable)
+		}
 		return 0, errors.New("send failed")
 	}
 	c.nextID++
@@ -102,9 +114,12 @@ func (c *memChat) Edit(ctx context.Context, chatID, messageID int64, html string
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	m, ok := c.byID[messageID]
-	failed := !ok || m.ChatID != chatID || m.Deleted
+	failed := !ok || m.ChatID != chatID || m.Deleted || c.failEdit || c.gone[chatID]
 	c.events = append(c.events, chatEvent{op: "edit", chatID: chatID, msgID: messageID, text: html, kb: kb, failed: failed})
 	c.signalLocked()
+	if c.gone[chatID] {
+		return fmt.Errorf("telegram editMessageText: 403 Forbidden: bot was blocked by the user: %w", ErrChatUnreachable)
+	}
 	if failed {
 		return fmt.Errorf("edit: message %d not found in chat %d", messageID, chatID)
 	}

@@ -26,25 +26,26 @@ func (b *Bot) answer(ctx context.Context, r *request, text string) {
 // replyText sends a short text (an error or usage line). For a command with a placeholder the
 // placeholder is edited; for a button press the toast carries nothing and a message follows.
 func (b *Bot) replyText(ctx context.Context, r *request, html string) {
-	r.settle()
-	if r.placeholder != 0 {
-		if err := b.chat.Edit(ctx, r.u.ChatID, r.placeholder, html, nil); err == nil {
-			r.placeholder = 0
-			return
-		}
-		r.placeholder = 0
-	}
-	b.answer(ctx, r, "")
-	if _, err := b.chat.Send(ctx, r.u.ChatID, html, nil); err != nil {
-		b.log.Warn("send failed", "chat", r.u.ChatID, "err", err)
+	if err := b.sendPages(ctx, r, []string{html}, nil); err != nil {
+		b.sendFailed(r.u.ChatID, err)
 	}
 }
 
 // sendPages sends a multi-message result in order, editing the placeholder into the first
-// page; the keyboard goes on the last message.
+// page; the keyboard goes on the last message. A placeholder that cannot be edited (deleted by
+// the user, an edit refused) never stays behind saying "Checking…": the page goes out as a new
+// message and the placeholder is deleted.
 func (b *Bot) sendPages(ctx context.Context, r *request, pages []string, kb Keyboard) error {
 	r.settle()
 	b.answer(ctx, r, "")
+	stale := int64(0)
+	defer func() {
+		if stale != 0 {
+			if err := b.chat.Delete(ctx, r.u.ChatID, stale); err != nil {
+				b.sendFailed(r.u.ChatID, err)
+			}
+		}
+	}()
 	for i, p := range pages {
 		var k Keyboard
 		if i == len(pages)-1 {
@@ -53,10 +54,14 @@ func (b *Bot) sendPages(ctx context.Context, r *request, pages []string, kb Keyb
 		if i == 0 && r.placeholder != 0 {
 			id := r.placeholder
 			r.placeholder = 0
-			if err := b.chat.Edit(ctx, r.u.ChatID, id, p, k); err == nil {
+			err := b.chat.Edit(ctx, r.u.ChatID, id, p, k)
+			if err == nil {
 				continue
 			}
-			// Fall through to a new message if the placeholder cannot be edited.
+			if errors.Is(err, ErrChatUnreachable) {
+				return err
+			}
+			stale = id
 		}
 		if _, err := b.chat.Send(ctx, r.u.ChatID, p, k); err != nil {
 			return fmt.Errorf("send page %d/%d: %w", i+1, len(pages), err)
@@ -129,6 +134,9 @@ func (b *Bot) sendPaged(ctx context.Context, r *request, pages render.Pages, pag
 	text := pages[page]
 	var rows [][]btnSpec
 	if n > 1 {
+		if page > 0 {
+			text = b.pageHeader(ctx, r, nav, page, n) + text
+		}
 		text += render.PageFooter(page+1, n)
 		var navRow []btnSpec
 		if page > 0 {
@@ -155,4 +163,26 @@ func (b *Bot) sendPaged(ctx context.Context, r *request, pages render.Pages, pag
 		}
 	}
 	return b.sendPages(ctx, r, []string{text}, kb)
+}
+
+// pageSections name the lists the bot pages through, by payload view.
+var pageSections = map[string]string{actNodes: "📡 Pods", actDevices: "💻 Devices", actWiFi: "📶 WiFi networks",
+	"locations": "🏠 Locations", "find": "🔎 Search"}
+
+// pageHeader is the first line of page (0-based) of a list: what it is, where, which page.
+func (b *Bot) pageHeader(ctx context.Context, r *request, nav payload, page, total int) string {
+	place := ""
+	switch nav.View {
+	case "locations":
+		place = "customer " + nav.Customer
+	case "find":
+		place = "“" + nav.Extra + "”"
+	default:
+		place = nav.Location
+		// The name an agent knows the location by, from the cache the list came with.
+		if f, err := r.sess.Location(ctx, nav.Customer, nav.Location, false); err == nil && f.Value != nil && f.Value.Name != "" {
+			place = f.Value.Name
+		}
+	}
+	return render.PageHeader(pageSections[nav.View], place, page+1, total)
 }

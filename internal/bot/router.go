@@ -80,6 +80,9 @@ func parseCommand(text string) (name string, args []string, ok bool) {
 // onMessage routes a text message: an active /auth conversation takes plain text and /skip;
 // everything else goes by command.
 func (b *Bot) onMessage(ctx context.Context, r *request) error {
+	if r.u.Edited || r.u.Forwarded {
+		return b.notTyped(ctx, r)
+	}
 	name, args, isCmd := parseCommand(r.u.Text)
 	if !isCmd || name == "skip" {
 		if handled, err := b.authInput(ctx, r, isCmd); handled {
@@ -88,18 +91,22 @@ func (b *Bot) onMessage(ctx context.Context, r *request) error {
 	}
 	if !isCmd {
 		r.command = "text"
-		if r.u.ChatType != ChatPrivate && r.u.ChatType != "" {
+		if !private(r.u) {
 			r.outcome = "ignored" // group chatter is not for us
 			return nil
 		}
 		if looksLikeHeader(r.u.Text) {
 			return usageError(b.wrongPlaceForHeader(ctx, r) + " Send /auth to start it.")
 		}
-		return usageError("I only understand commands. Send /help to see them.")
+		return b.guess(ctx, r)
 	}
 	c, ok := commandIndex[name]
 	if !ok {
 		r.command = "unknown"
+		if !private(r.u) {
+			r.outcome = "ignored" // maybe another bot's: in a group only our commands get a word
+			return nil
+		}
 		return usageError("Unknown command. Send /help to see what I can do.")
 	}
 	r.command = c.name
@@ -117,23 +124,37 @@ func (b *Bot) onMessage(ctx context.Context, r *request) error {
 }
 
 func (b *Bot) cmdStart(ctx context.Context, r *request, args []string) error {
-	return b.sendHelp(ctx, r, "👋 <b>plumebot</b> checks a subscriber's Plume WiFi for support staff.\n\n")
+	return b.sendHelp(ctx, r, true)
 }
 
 func (b *Bot) cmdHelp(ctx context.Context, r *request, args []string) error {
-	return b.sendHelp(ctx, r, "")
+	return b.sendHelp(ctx, r, false)
 }
 
+// mainCommands are what /start names to someone who is not signed in: what the bot does.
+var mainCommands = []string{"health", "devices", "find", "locations", "node"}
+
 // sendHelp shows the commands and the legend to a user who can query Plume, and how to
-// /auth to one who cannot.
-func (b *Bot) sendHelp(ctx context.Context, r *request, intro string) error {
-	_, _, hasCreds, err := b.credentials(ctx, r.u.UserID)
+// /auth to one who cannot. /start (welcome) also says what the bot is for and, to someone
+// without credentials of their own, that the shared ones let them start right away.
+func (b *Bot) sendHelp(ctx context.Context, r *request, welcome bool) error {
+	_, own, hasCreds, err := b.credentials(ctx, r.u.UserID)
 	if err != nil {
 		return err
 	}
 	var sb strings.Builder
-	sb.WriteString(intro)
+	if welcome {
+		sb.WriteString("👋 <b>plumebot</b> checks a subscriber's Plume WiFi for support staff.\n\n")
+	}
 	if !hasCreds {
+		if welcome {
+			sb.WriteString("Once you are signed in:\n")
+			for _, name := range mainCommands {
+				c := commandIndex[name]
+				sb.WriteString("/" + c.name + " " + render.Escape(c.args) + " — " + render.Escape(c.desc) + "\n")
+			}
+			sb.WriteString("\n")
+		}
 		sb.WriteString("You are not signed in to Plume yet.\n\n" +
 			"Send /auth in a private chat with me. I will ask for:\n" +
 			"1. the SSO token URL,\n2. the Authorization header (<code>Basic …</code>),\n" +
@@ -141,6 +162,10 @@ func (b *Bot) sendHelp(ctx context.Context, r *request, intro string) error {
 			"I test them with Plume before saving them, encrypted. /cancel stops at any step.")
 		_, err := b.chat.Send(ctx, r.u.ChatID, sb.String(), nil)
 		return err
+	}
+	if welcome && !own {
+		sb.WriteString("✅ You can start right away: this bot has shared Plume credentials. " +
+			"To use your own instead, send /auth in a private chat with me.\n\n")
 	}
 	sb.WriteString("<b>Commands</b>\n")
 	acts := b.canAct(r)

@@ -38,6 +38,14 @@ type step struct {
 	advance    time.Duration
 	desc       string       // an action's line in the transcript; "" prints nothing
 	do         func(e *env) // the action
+	shape      func(u *Update)
+	what       string // how the message differs from typed text, for its ">>" line
+}
+
+// shaped makes a message step more than typed text: a forward, an edit, a service message…
+func (s step) shaped(what string, f func(u *Update)) step {
+	s.what, s.shape = what, f
+	return s
 }
 
 // says is a private message from user.
@@ -81,7 +89,7 @@ type scenario struct {
 	steps []step
 }
 
-var userNames = map[int64]string{alice: "alice", bob: "bob", stranger: "stranger"}
+var userNames = map[int64]string{alice: "alice", bob: "bob", stranger: "stranger", GroupAnonymousBotID: "an anonymous admin"}
 
 func userName(id int64) string {
 	if n, ok := userNames[id]; ok {
@@ -154,8 +162,14 @@ func (e *env) transcript(steps []step) string {
 				ct = ChatSupergroup
 			}
 			id := e.msgID.Add(1)
-			fmt.Fprintf(&tr.out, ">> %s%s, message %d: %s\n", userName(s.user), inChat(chat, s.user), id, s.text)
-			e.bot.Handle(e.ctx(), Update{UserID: s.user, ChatID: chat, ChatType: ct, MessageID: id, Text: e.expand(s.text)})
+			u := Update{UserID: s.user, ChatID: chat, ChatType: ct, MessageID: id, Text: e.expand(s.text)}
+			what := ""
+			if s.shape != nil {
+				s.shape(&u)
+				what = " (" + s.what + ")"
+			}
+			fmt.Fprintf(&tr.out, ">> %s%s, message %d%s: %s\n", userName(s.user), inChat(u.ChatID, s.user), u.MessageID, what, s.text)
+			e.bot.Handle(e.ctx(), u)
 		}
 		for _, ev := range e.chat.eventsSince(events) {
 			tr.describe(ev, chat)
@@ -284,11 +298,12 @@ func (e *env) checkReply(ev chatEvent) {
 	}
 }
 
-// expand replaces placeholders in an input: {sso}, {api}, {header}, {partner} (the simulator's
+// expand replaces placeholders in an input: {sso}, {api}, {header} ({b64}: its base64 part), {partner} (the simulator's
 // credentials; {sso.localhost} and {api.localhost} name its host "localhost"); {<dataset>} ("customerId locationId"), {<dataset>.customer}, {<dataset>.serial}
 // and {<dataset>.email} (the simulator's datasets).
 func (e *env) expand(text string) string {
 	pairs := []string{"{sso}", e.info.SSOURL, "{api}", e.info.APIBase, "{header}", e.info.AuthHeader,
+		"{b64}", strings.TrimPrefix(e.info.AuthHeader, "Basic "),
 		"{partner}", e.info.PartnerID,
 		"{sso.localhost}", strings.Replace(e.info.SSOURL, "127.0.0.1", "localhost", 1),
 		"{api.localhost}", strings.Replace(e.info.APIBase, "127.0.0.1", "localhost", 1)}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"plumebot/internal/bot"
 	"plumebot/internal/plume"
 	"plumebot/internal/secret"
 	"plumebot/internal/telegram"
@@ -87,10 +88,10 @@ func Load(getenv func(string) string, mode Mode) (*Config, error) {
 	l := loader{getenv: getenv}
 	c := &Config{
 		TelegramAPIURL: l.str("TELEGRAM_API_URL", "https://api.telegram.org"),
-		AllowedUsers:   l.ids("PLUMEBOT_ALLOWED_USERS"),
+		AllowedUsers:   l.people("PLUMEBOT_ALLOWED_USERS"),
 		AllowedChats:   l.ids("PLUMEBOT_ALLOWED_CHATS"),
-		Admins:         l.ids("PLUMEBOT_ADMINS"),
-		SupportUsers:   l.ids("PLUMEBOT_SUPPORT_USERS"),
+		Admins:         l.people("PLUMEBOT_ADMINS"),
+		SupportUsers:   l.people("PLUMEBOT_SUPPORT_USERS"),
 		RebootCooldown: l.duration("PLUMEBOT_REBOOT_COOLDOWN", 10*time.Minute, time.Minute, 24*time.Hour),
 		ActionsPerHour: l.count("PLUMEBOT_ACTIONS_PER_HOUR", 20),
 		RebootWait:     l.duration("PLUMEBOT_REBOOT_WAIT", 10*time.Minute, time.Second, time.Hour),
@@ -243,6 +244,19 @@ func (l *loader) ids(name string) []int64 {
 		out = append(out, id)
 	}
 	return out
+}
+
+// people reads a list of user IDs: each must be a person, which the ID every anonymous group
+// admin writes under is not.
+func (l *loader) people(name string) []int64 {
+	ids := l.ids(name)
+	for _, id := range ids {
+		if id == bot.GroupAnonymousBotID {
+			l.fail(bad(name, "%d is @GroupAnonymousBot, the ID Telegram shows for every anonymous group admin, not a person: "+
+				"list the admin's own user ID (they see it when they turn off \"Remain anonymous\" and send /start)", id))
+		}
+	}
+	return ids
 }
 
 func (l *loader) boolean(name string) bool {

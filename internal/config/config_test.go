@@ -194,3 +194,16 @@ func TestConfigNeverPrintsSecrets(t *testing.T) {
 		t.Error("secrets not loaded")
 	}
 }
+
+// The ID every anonymous group admin writes under is not a person: listing it would let any
+// anonymous admin of an allowed group in. It is refused, naming the variable.
+func TestAnonymousAdminIDRefused(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"PLUMEBOT_ALLOWED_USERS", "PLUMEBOT_SUPPORT_USERS", "PLUMEBOT_ADMINS"} {
+		_, err := Load(env(map[string]string{name: "5, 1087968824"}), ModeDemo)
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Var != name || !strings.Contains(ce.Msg, "GroupAnonymousBot") {
+			t.Errorf("%s with the anonymous admin ID: %v", name, err)
+		}
+	}
+}

@@ -5,6 +5,7 @@ package console
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"html"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"plumebot/internal/bot"
 )
@@ -41,49 +43,89 @@ func New(out io.Writer) *Console {
 	return &Console{out: out, choices: map[int]choice{}, nextNum: 1}
 }
 
+// MaxLine is the longest line taken as a message, in characters: Telegram's limit for a
+// message's text. A longer line is refused with a word, as Telegram would not deliver it.
+const MaxLine = 4096
+
 // Run reads lines from in until EOF or ctx is done and hands each to h as an update from
 // userID in a private chat. A line that is only a number shown beside a button presses it.
+// A line of any length is read (the part beyond MaxLine is skipped, not buffered).
 func (c *Console) Run(ctx context.Context, in io.Reader, h Handler, userID int64, name string) error {
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64*1024), 64*1024)
+	// Lines up to 64 KiB come in one piece, so no character is split when counting.
+	r := bufio.NewReaderSize(in, 64<<10)
 	c.prompt()
-	for sc.Scan() {
+	for {
+		raw, chars, err := readLine(r, MaxLine)
+		if err != nil && raw == "" && chars == 0 {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
+		line := strings.TrimSpace(raw)
+		switch {
+		case chars > MaxLine:
+			c.printf("(that line is %d characters long; a Telegram message holds at most %d)\n", chars, MaxLine)
 			c.prompt()
 			continue
-		}
-		if line == "/quit" || line == "/exit" {
+		case line == "":
+			c.prompt()
+			continue
+		case line == "/quit" || line == "/exit":
 			return nil
 		}
-		u := bot.Update{UserID: userID, FirstName: name, ChatID: userID, ChatType: bot.ChatPrivate}
-		if n, err := strconv.Atoi(line); err == nil {
-			c.mu.Lock()
-			ch, ok := c.choices[n]
-			c.nextCB++
-			cbID := strconv.FormatInt(c.nextCB, 10)
-			c.mu.Unlock()
-			if !ok {
-				c.printf("(no button numbered %d)\n", n)
-				c.prompt()
-				continue
-			}
-			u.MessageID = ch.messageID
-			u.Callback = &bot.Callback{ID: cbID, Data: ch.data}
-		} else {
-			c.mu.Lock()
-			c.nextMsg++
-			u.MessageID = c.nextMsg
-			c.mu.Unlock()
-			u.Text = line
-		}
-		h.Handle(ctx, u)
+		c.handle(ctx, h, userID, name, line)
 		c.prompt()
 	}
-	return sc.Err()
+}
+
+// readLine reads one line and returns at most max characters of it (its length in characters
+// is chars, counted in full): a 100 KB line costs no 100 KB buffer.
+func readLine(r *bufio.Reader, max int) (line string, chars int, err error) {
+	var b strings.Builder
+	for {
+		frag, err := r.ReadSlice('\n')
+		chars += utf8.RuneCount(frag)
+		if b.Len() < 4*max {
+			b.Write(frag[:min(len(frag), 4*max-b.Len())])
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		s := strings.TrimRight(b.String(), "\r\n")
+		if strings.HasSuffix(string(frag), "\n") {
+			chars--
+		}
+		return s, chars, err
+	}
+}
+
+// handle turns one line into an update: a button press or a message.
+func (c *Console) handle(ctx context.Context, h Handler, userID int64, name, line string) {
+	u := bot.Update{UserID: userID, FirstName: name, ChatID: userID, ChatType: bot.ChatPrivate}
+	if n, err := strconv.Atoi(line); err == nil {
+		c.mu.Lock()
+		ch, ok := c.choices[n]
+		c.nextCB++
+		cbID := strconv.FormatInt(c.nextCB, 10)
+		c.mu.Unlock()
+		if !ok {
+			c.printf("(no button numbered %d)\n", n)
+			return
+		}
+		u.MessageID = ch.messageID
+		u.Callback = &bot.Callback{ID: cbID, Data: ch.data}
+	} else {
+		c.mu.Lock()
+		c.nextMsg++
+		u.MessageID = c.nextMsg
+		c.mu.Unlock()
+		u.Text = line
+	}
+	h.Handle(ctx, u)
 }
 
 func (c *Console) prompt() { c.printf("> ") }

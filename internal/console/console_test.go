@@ -70,3 +70,23 @@ func TestRunNumbersPressButtons(t *testing.T) {
 		t.Errorf("HTML tags reached the terminal:\n%s", s)
 	}
 }
+
+// A line of any length is survived: one over Telegram's limit is refused with a word, and the
+// lines after it are read as usual.
+func TestRunSurvivesLongLines(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	c := New(&out)
+	h := &echo{chat: c}
+	exact := strings.Repeat("é", MaxLine)
+	in := strings.NewReader(strings.Repeat("x", 100_000) + "\n" + exact + "\n/after\n")
+	if err := c.Run(context.Background(), in, h, 42, "Ann"); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if len(h.got) != 2 || h.got[0].Text != exact || h.got[1].Text != "/after" {
+		t.Fatalf("handled %d updates, want the 4096-character line and /after", len(h.got))
+	}
+	if !strings.Contains(out.String(), "(that line is 100000 characters long; a Telegram message holds at most 4096)") {
+		t.Errorf("no word about the long line:\n%.300s", out.String())
+	}
+}

@@ -24,8 +24,9 @@ func PoorDeviceHealth(h *plume.Health) bool {
 }
 
 // analyzeDevices counts the devices and adds the ones that matter: warnings (poor health, left
-// within RecentDisconnect) first, then the ones offline for longer (information).
-func (r *Report) analyzeDevices(devs []plume.Device, podNames plume.PodNames, now time.Time) {
+// within RecentDisconnect) first, then the ones offline for longer (information, unless the
+// whole location is offline: then the devices are offline with it, not "phones leaving home").
+func (r *Report) analyzeDevices(devs []plume.Device, podNames plume.PodNames, now time.Time, offline bool) {
 	var warn, info []DeviceReport
 	for _, d := range devs {
 		r.Counts.DevicesTotal++
@@ -54,8 +55,8 @@ func (r *Report) analyzeDevices(devs []plume.Device, podNames plume.PodNames, no
 		dr.Reason = DeviceOffline
 		info = append(info, dr)
 	}
-	if len(info) > 0 {
-		sort.SliceStable(info, func(i, j int) bool { return info[i].Since.After(info[j].Since) })
+	sort.SliceStable(info, func(i, j int) bool { return info[i].Since.After(info[j].Since) })
+	if len(info) > 0 && !offline {
 		noun := "devices are"
 		if len(info) == 1 {
 			noun = "device is"

@@ -113,7 +113,7 @@ func Analyze(s Snapshot, now time.Time) Report {
 		}
 	}
 	if devicesKnown {
-		r.analyzeDevices(s.Devices, podNames, now)
+		r.analyzeDevices(s.Devices, podNames, now, offline)
 	} else {
 		r.Warnings = append(r.Warnings, "Device list unavailable: "+Reason(s.DevicesErr))
 	}
@@ -185,7 +185,7 @@ func (r *Report) summary() string {
 		var parts []string
 		for _, u := range r.Unavailable {
 			if u.Section == "location" || u.Section == "nodes" {
-				parts = append(parts, u.Section)
+				parts = append(parts, SectionName(u.Section))
 			}
 		}
 		s = "Unknown: " + strings.Join(parts, " and ") + " unavailable"

@@ -313,3 +313,25 @@ func TestPodHealthInReport(t *testing.T) {
 		t.Errorf("warnings = %q", r.Warnings)
 	}
 }
+
+// An offline location's devices are offline with it: "normal: phones leave home" is not said of
+// them. An online location still says it of its long-offline devices.
+func TestOfflineLocationDevicesAreNotPhonesLeavingHome(t *testing.T) {
+	t.Parallel()
+	s := good()
+	s.Location.NetworkStatus.Status = "offline"
+	for i := range s.Devices {
+		s.Devices[i].ConnectionState = "disconnected"
+	}
+	r := Analyze(s, now)
+	if r.Level != LevelOffline || len(r.Info) != 0 {
+		t.Errorf("offline location: level %v, info %q; want offline and no word about phones", r.Level, r.Info)
+	}
+	if r.Counts.DevicesConnected != 0 || r.Counts.DevicesTotal != 2 {
+		t.Errorf("counts %+v", r.Counts)
+	}
+	r = Analyze(good(), now)
+	if len(r.Info) != 1 || !strings.Contains(r.Info[0], "phones leave home") {
+		t.Errorf("online location: info %q", r.Info)
+	}
+}

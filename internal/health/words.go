@@ -65,3 +65,17 @@ func lowerFirst(s string) string {
 	}
 	return s
 }
+
+// SectionName is an Unavailable section in an agent's words: "location" is "location
+// details", "nodes" "pods", "qoe" "QoE".
+func SectionName(section string) string {
+	switch section {
+	case "location":
+		return "location details"
+	case "nodes":
+		return "pods"
+	case "qoe":
+		return "QoE"
+	}
+	return section
+}

@@ -2,9 +2,12 @@ package plume
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -93,8 +96,14 @@ func retryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// transportError classifies a failed round trip (no response).
+// transportError classifies a failed round trip (no response). The URL of a *url.Error is
+// dropped (it may carry a user's search text); for a certificate that is not trusted its host
+// is kept, to say which one.
 func transportError(endpoint string, err error) *Error {
+	if host, ok := untrustedCertificate(err); ok {
+		return &Error{Kind: KindTLS, Endpoint: endpoint, Host: host, Err: stripURL(err)}
+	}
+	err = stripURL(err)
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return ctxError(endpoint, err)
 	}
@@ -103,6 +112,27 @@ func transportError(endpoint string, err error) *Error {
 		return &Error{Kind: KindTimeout, Endpoint: endpoint, Err: err}
 	}
 	return &Error{Kind: KindNetwork, Endpoint: endpoint, Err: err}
+}
+
+// untrustedCertificate reports whether err is a TLS certificate verification failure, and the
+// host of the request it failed.
+func untrustedCertificate(err error) (host string, ok bool) {
+	var (
+		cv *tls.CertificateVerificationError
+		ua x509.UnknownAuthorityError
+		hn x509.HostnameError
+		ci x509.CertificateInvalidError
+	)
+	if !errors.As(err, &cv) && !errors.As(err, &ua) && !errors.As(err, &hn) && !errors.As(err, &ci) {
+		return "", false
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			host = u.Hostname()
+		}
+	}
+	return host, true
 }
 
 // ctxError maps a context's end to KindTimeout (cancellation too: the caller gave up waiting).

@@ -269,7 +269,7 @@ func (c *Client) attempt(ctx context.Context, r *request, u, auth string) ([]byt
 		if ctx.Err() != nil {
 			return nil, 0, ctxError(r.endpoint, ctx.Err())
 		}
-		return nil, 0, transportError(r.endpoint, stripURL(err))
+		return nil, 0, transportError(r.endpoint, err)
 	}
 	data, rerr := readBody(resp, c.maxBody)
 	c.observe(r.endpoint, resp.StatusCode, time.Since(start))

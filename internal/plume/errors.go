@@ -22,6 +22,7 @@ const (
 	KindUpstream             // 5xx
 	KindInvalidResponse      // body not what we can decode
 	KindTokenFailed          // the SSO token request failed (see TokenCause)
+	KindTLS                  // the server's certificate is not trusted (Host names it)
 )
 
 // kindNames are the kinds' names: stable, lower-case words, used as metrics labels and in logs.
@@ -37,6 +38,7 @@ var kindNames = [...]string{
 	KindUpstream:        "upstream",
 	KindInvalidResponse: "invalid_response",
 	KindTokenFailed:     "token_failed",
+	KindTLS:             "tls",
 }
 
 // String names the kind ("not_found", "rate_limited"…); a kind outside the list is "unknown".
@@ -68,6 +70,7 @@ type Error struct {
 	RetryAfter time.Duration // KindRateLimited: how long to wait, when known
 	Cause      TokenCause    // KindTokenFailed
 	Detail     string        // safe extra text (a LoopBack error message, a validation reason)
+	Host       string        // KindTLS: the host whose certificate was refused (never a URL)
 	Err        error         // underlying error; must not carry secrets
 }
 
@@ -83,6 +86,7 @@ var (
 	ErrUpstream        = &Error{Kind: KindUpstream}
 	ErrInvalidResponse = &Error{Kind: KindInvalidResponse}
 	ErrTokenFailed     = &Error{Kind: KindTokenFailed}
+	ErrTLS             = &Error{Kind: KindTLS}
 )
 
 // Is matches any *Error of the same Kind, so errors.Is(err, ErrNotFound) works.
@@ -139,6 +143,13 @@ func (e *Error) UserMessage() string {
 		return "Plume did not answer in time. Try again."
 	case KindNetwork:
 		return "Plume could not be reached (network error). Try again."
+	case KindTLS:
+		host := "the server"
+		if e.Host != "" {
+			host = sanitize(e.Host, 100)
+		}
+		// Whoever runs plumebot can fix it; retrying cannot.
+		return "The certificate of " + host + " is not trusted (set SSL_CERT_FILE for a private CA)."
 	case KindUpstream:
 		return fmt.Sprintf("Plume had an internal error (HTTP %d). Try again later.", e.Status)
 	case KindInvalidResponse:

@@ -291,7 +291,7 @@ func TestKind_String(t *testing.T) {
 		KindForbidden: "forbidden", KindRateLimited: "rate_limited", KindNotFound: "not_found",
 		KindTimeout: "timeout", KindNetwork: "network", KindUpstream: "upstream",
 		KindInvalidResponse: "invalid_response", KindTokenFailed: "token_failed",
-		KindTokenFailed + 1: "unknown", -1: "unknown",
+		KindTLS: "tls", KindTLS + 1: "unknown", -1: "unknown",
 	}
 	for k, name := range want {
 		if got := k.String(); got != name {

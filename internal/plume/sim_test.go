@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -22,12 +23,18 @@ func startSim(t *testing.T) (*plumesim.Server, *plume.Client) {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
+	return srv, simClient(t, srv, srv.Client())
+}
+
+// simClient is a client of the simulator's credentials that connects through hc.
+func simClient(t *testing.T, srv *plumesim.Server, hc *http.Client) *plume.Client {
+	t.Helper()
 	info := srv.Info()
 	c, err := plume.NewClient(plume.Credentials{
 		TokenURL: info.SSOURL, AuthHeader: secret.String(info.AuthHeader), PartnerID: info.PartnerID,
 		APIBase: info.APIBase, ReportsBase: info.ReportsBase,
 	}, plume.Options{
-		HTTPClient:   srv.Client(),
+		HTTPClient:   hc,
 		AllowedHosts: plume.ParseAllowedHosts("127.0.0.1,localhost"),
 		Limits:       plume.NewHostLimits(0, 1),
 		Logger:       slog.New(slog.DiscardHandler),
@@ -35,7 +42,7 @@ func startSim(t *testing.T) (*plumesim.Server, *plume.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return srv, c
+	return c
 }
 
 func TestSim_datasets(t *testing.T) {

@@ -76,6 +76,9 @@ func (s ssoSource) fetch(ctx context.Context, fetchedAt time.Time) (*oauth2.Toke
 	req.Header.Set("User-Agent", userAgent)
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if te := transportError("token", err); te.Kind == KindTLS {
+			return nil, te // not "unreachable": it answered, with a certificate we do not trust
+		}
 		return nil, tokenError(CauseUnreachable, 0, "", stripURL(err))
 	}
 	body, err := readBody(resp, c.maxBody)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // DefaultAPIBase is Plume's US production ("gamma") customer API.
@@ -20,8 +21,9 @@ func ValidateID(kind, id string) error {
 	if kind == "" {
 		kind = "ID"
 	}
-	if len(id) != 24 {
-		return invalidInput(fmt.Sprintf("The %s ID must be 24 hexadecimal characters (got %d characters).", kind, len(id)))
+	// Counted as a person counts them: "ééé" is 3 characters, not 6 bytes.
+	if n := utf8.RuneCountInString(id); n != 24 {
+		return invalidInput(fmt.Sprintf("The %s ID must be 24 hexadecimal characters (got %d characters).", kind, n))
 	}
 	for i := 0; i < len(id); i++ {
 		if !isHex(id[i]) {

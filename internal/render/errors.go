@@ -18,19 +18,35 @@ func Error(err error) string {
 	if errors.As(err, &pe) {
 		e := "⚠️"
 		switch pe.Kind {
-		case plume.KindUnauthorized, plume.KindForbidden, plume.KindTokenFailed:
+		case plume.KindUnauthorized, plume.KindForbidden, plume.KindTokenFailed, plume.KindTLS:
 			e = "🔒"
 		case plume.KindRateLimited, plume.KindTimeout:
 			e = "⏳"
 		}
 		what := ""
-		if pe.Endpoint != "" && pe.Kind != plume.KindInvalidInput {
-			what = " (" + esc(pe.Endpoint) + ")"
+		if w := endpointWords[pe.Endpoint]; w != "" && pe.Kind != plume.KindInvalidInput {
+			what = w + ": "
 		}
-		return e + " " + esc(pe.UserMessage()) + what
+		return e + " " + what + esc(pe.UserMessage())
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "⏳ That took too long. Please try again."
 	}
 	return "⚠️ Something went wrong. Please try again."
+}
+
+// endpointWords name what an agent asked for when a Plume endpoint failed, in their words, not
+// the API's ("wifiNetworks"). An endpoint not listed is not named: the token endpoint's
+// messages say "SSO" themselves.
+var endpointWords = map[string]string{
+	"location":     "Location details",
+	"locations":    "The customer's locations",
+	"nodes":        "Pods",
+	"devices":      "Devices",
+	"wifiNetworks": "WiFi networks",
+	"appqoe":       "QoE",
+	"nodeLookup":   "Pod lookup",
+	"search":       "Customer search",
+	"wanStats":     "WAN statistics",
+	"onlineStats":  "Online history",
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"plumebot/internal/health"
 )
@@ -196,4 +197,13 @@ func prefixed(p, v string) string {
 		return ""
 	}
 	return p + v
+}
+
+// upperFirst capitalises the first letter of a plain word ("pods" → "Pods").
+func upperFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
 }

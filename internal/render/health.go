@@ -26,9 +26,14 @@ func HealthReport(r health.Report, o Options) Pages {
 	parts = append(parts, ageLine(o))
 
 	if len(r.Issues) > 0 {
+		// One colour story: the issues of an offline location are what makes it 🔴.
+		mark := health.LevelIssues.Emoji()
+		if r.Level == health.LevelOffline {
+			mark = r.Level.Emoji()
+		}
 		parts = append(parts, "\n<b>Issues</b>")
 		for _, s := range r.Issues {
-			parts = append(parts, "🟠 "+esc(s))
+			parts = append(parts, mark+" "+esc(s))
 		}
 	}
 	if len(r.Warnings) > 0 {
@@ -57,18 +62,8 @@ func HealthReport(r health.Report, o Options) Pages {
 		if b := bandLine(r.Counts.ByBand); b != "" {
 			parts = append(parts, b)
 		}
-		for _, d := range r.Devices {
-			if !d.Warning {
-				continue // long-offline devices are counted in Info
-			}
-			line := "🟡 " + bold(d.Name) + " · " + esc(d.Reason)
-			if d.Reason == health.DevicePoorHealth {
-				line = "🔴 " + bold(d.Name) + " · poor health"
-			} else if !d.Since.IsZero() {
-				line += " " + ago(d.Since, o.Now)
-			}
-			parts = append(parts, line)
-		}
+		// The devices worth a word are in Warnings (poor health, just left) and Info (long
+		// offline) already: listing them here again would say each twice.
 	}
 
 	if len(r.Info) > 0 {
@@ -80,7 +75,7 @@ func HealthReport(r health.Report, o Options) Pages {
 	if len(r.Unavailable) > 0 {
 		parts = append(parts, "\n<b>Unavailable</b>")
 		for _, u := range r.Unavailable {
-			parts = append(parts, "⚪ "+esc(u.Section)+": "+esc(u.Reason))
+			parts = append(parts, "⚪ "+esc(upperFirst(health.SectionName(u.Section)))+": "+esc(u.Reason))
 		}
 	}
 	checked := r.FetchedAt

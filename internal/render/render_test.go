@@ -139,7 +139,9 @@ func TestViewsContent(t *testing.T) {
 		notWant       []string
 	}{
 		{"healthy", "health", []string{"🟢 Healthy: 3/3 pods and 10 devices connected", "⬇ 512.3 Mbps", "2 devices are offline for more than 1 h"}, []string{"Issues"}},
-		{"degraded", "health", []string{"🟡 Degraded", "Pod Bedroom has fair health", "highInterference", "MacBook-Pro · poor health", "Nest thermostat · recently disconnected 10 min ago", "Poor gaming experience (QoE 1.8/5)", "basicService"}, nil},
+		{"degraded", "health", []string{"🟡 Degraded", "Pod Bedroom has fair health", "highInterference", "🟡 Device MacBook-Pro has poor health", "🟡 Device Nest thermostat disconnected 10 min ago", "Poor gaming experience (QoE 1.8/5)", "basicService"},
+			[]string{"MacBook-Pro · poor health"}}, // said once, in Warnings
+		{"offline", "health", []string{"🔴 The location has been offline", "Devices · 0/"}, []string{"🟠", "phones leave home"}},
 		{"partial", "health", []string{"🟠 Issues: 1 of 4 pods disconnected", "Pod Garage has been disconnected for 2 h"}, nil},
 		{"offline", "health", []string{"🔴 Offline: the location has been offline for 3 h"}, nil},
 		{"nasty", "devices", []string{"<b>bold</b>", "</pre>", "&amp;", "Family 👨‍👩‍👧 🔥", "<script>alert(1)</script>", strings.Repeat("Very long name ", 13) + "end."}, nil},
@@ -270,6 +272,30 @@ func TestSplitKeepsItemsWhole(t *testing.T) {
 	}
 }
 
+// Messages break between sections (a part starting with a line break opens one): a section
+// that fits on a page is never cut, and a heading never ends a message with its items in the
+// next.
+func TestSplitAtSections(t *testing.T) {
+	t.Parallel()
+	parts := []string{"title", "\n<b>A</b>", "a1", "a2", "\n<b>B</b>", "b1", "b2"}
+	// Up to "B" fits in 19 units; before, B's heading ended the first message.
+	want := Pages{"title\n\n<b>A</b>\na1\na2", "<b>B</b>\nb1\nb2"}
+	if got := Split(parts, 19); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Split = %q, want %q", got, want)
+	}
+	// A section longer than a page starts where its heading and first item fit, then fills.
+	parts = []string{"title", "\n<b>Long</b>", "item 1", "item 2", "item 3", "item 4"}
+	want = Pages{"title\n\n<b>Long</b>\nitem 1", "item 2\nitem 3\nitem 4"}
+	if got := Split(parts, 20); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Split long section = %q, want %q", got, want)
+	}
+	// … and on the next page when not even that fits.
+	want = Pages{"title", "<b>Long</b>\nitem 1", "item 2\nitem 3", "item 4"}
+	if got := Split(parts, 14); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Split tight = %q, want %q", got, want)
+	}
+}
+
 // TestSplitProperty: for random items of tags, entities, emoji and newlines, every page is
 // valid, within the limit, and no text is lost or reordered.
 func TestSplitProperty(t *testing.T) {
@@ -322,8 +348,16 @@ func strip(s string) string { return strings.Join(strings.Fields(s), "") }
 func TestPageFooter(t *testing.T) {
 	t.Parallel()
 	f := PageFooter(999, 999)
-	if tgtest.UTF16Len(plain(t, f)) > PageFooterRoom {
-		t.Errorf("footer %q longer than PageFooterRoom", f)
+	h := PageHeader("📶 WiFi networks", strings.Repeat("👨‍👩‍👧", 50), 999, 999)
+	if n := tgtest.UTF16Len(plain(t, h+f)); n > PageFooterRoom {
+		t.Errorf("header %q and footer %q: %d units, more than PageFooterRoom", h, f, n)
+	}
+	if got := plain(t, PageHeader("📱 Devices", "Grand Riverside Hotel – Main Building, All Floors", 2, 9)); got !=
+		"📱 Devices · Grand Riverside Hotel – Main Building, … · page 2/9\n\n" {
+		t.Errorf("header text %q", got)
+	}
+	if got := PageHeader("🔎 Search", "<b>&", 3, 4); got != "<b>🔎 Search</b> · &lt;b&gt;&amp; · page 3/4\n\n" {
+		t.Errorf("header HTML %q", got)
 	}
 	if got := plain(t, PageFooter(2, 7)); got != "\n\npage 2/7" {
 		t.Errorf("footer text %q", got)
@@ -336,9 +370,14 @@ func TestError(t *testing.T) {
 		err  error
 		want string
 	}{
-		{&plume.Error{Kind: plume.KindUnauthorized, Endpoint: "nodes", Err: errors.New("Bearer SECRET")}, "🔒 Plume refused the credentials"},
+		{&plume.Error{Kind: plume.KindUnauthorized, Endpoint: "nodes", Err: errors.New("Bearer SECRET")}, "🔒 Pods: Plume refused the credentials"},
 		{fmt.Errorf("wrap: %w", &plume.Error{Kind: plume.KindRateLimited, RetryAfter: 30 * time.Second}), "⏳ Plume is rate-limiting requests; try again in 30s."},
-		{&plume.Error{Kind: plume.KindNotFound, Endpoint: "location"}, "⚠️ Plume does not know this customer, location or node (404). Check the IDs. (location)"},
+		// What failed is said in an agent's words, never the API's names ("(location)").
+		{&plume.Error{Kind: plume.KindNotFound, Endpoint: "location"}, "⚠️ Location details: Plume does not know this customer, location or node (404). Check the IDs."},
+		{&plume.Error{Kind: plume.KindUpstream, Endpoint: "wifiNetworks", Status: 502}, "⚠️ WiFi networks: Plume had an internal error (HTTP 502). Try again later."},
+		{&plume.Error{Kind: plume.KindNotFound, Endpoint: "nodeLookup"}, "⚠️ Pod lookup: Plume does not know"},
+		{&plume.Error{Kind: plume.KindTokenFailed, Endpoint: "token", Cause: plume.CauseUnreachable}, "🔒 The SSO token URL could not be reached. Check the URL and try again."},
+		{&plume.Error{Kind: plume.KindTLS, Endpoint: "token", Host: "sso.example.net"}, "🔒 The certificate of sso.example.net is not trusted (set SSL_CERT_FILE for a private CA)."},
 		{&plume.Error{Kind: plume.KindInvalidInput, Detail: "customer ID must be 24 hex <chars>"}, "⚠️ customer ID must be 24 hex &lt;chars&gt;"},
 		{&plume.Error{Kind: plume.KindTokenFailed, Cause: plume.CauseScope}, "🔒 The SSO refused the partner ID"},
 		{context.DeadlineExceeded, "⏳ That took too long"},

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/PaulSonOfLars/gotgbot/v2"
@@ -97,54 +96,6 @@ func (a *Adapter) waitBounded(d time.Duration) bool {
 	}
 }
 
-// convert turns a library update into the core's; ok is false for kinds the bot ignores.
-func (a *Adapter) convert(up *gotgbot.Update) (u bot.Update, kind string, ok bool) {
-	switch {
-	case up.Message != nil && up.Message.From != nil:
-		m := up.Message
-		text, mine := normalizeCommand(m.Text, a.me.Load().(string))
-		if !mine {
-			return u, "other", false
-		}
-		return bot.Update{
-			ID: up.UpdateId, UserID: m.From.Id, Username: m.From.Username, FirstName: m.From.FirstName,
-			ChatID: m.Chat.Id, ChatType: bot.ChatType(m.Chat.Type), MessageID: m.MessageId, Text: text,
-		}, "message", true
-	case up.CallbackQuery != nil:
-		cq := up.CallbackQuery
-		if cq.Message == nil { // inline-mode message: not something this bot sends
-			return u, "callback", false
-		}
-		chat := cq.Message.GetChat()
-		return bot.Update{
-			ID: up.UpdateId, UserID: cq.From.Id, Username: cq.From.Username, FirstName: cq.From.FirstName,
-			ChatID: chat.Id, ChatType: bot.ChatType(chat.Type), MessageID: cq.Message.GetMessageId(),
-			Callback: &bot.Callback{ID: cq.Id, Data: cq.Data},
-		}, "callback", true
-	}
-	return u, "other", false
-}
-
-// normalizeCommand strips "@botname" from a leading command word. A command addressed to
-// another bot (when ours is known) is not ours.
-func normalizeCommand(text, me string) (string, bool) {
-	if !strings.HasPrefix(text, "/") {
-		return text, true
-	}
-	end := strings.IndexAny(text, " \t\n")
-	if end < 0 {
-		end = len(text)
-	}
-	at := strings.IndexByte(text[:end], '@')
-	if at < 0 {
-		return text, true
-	}
-	if me != "" && !strings.EqualFold(text[at+1:end], me) {
-		return "", false
-	}
-	return text[:at] + text[end:], true
-}
-
 // accept counts and dispatches one update; ignored kinds are dropped (a stray callback is
 // answered so that the user's client stops its spinner).
 func (a *Adapter) accept(ctx context.Context, up *gotgbot.Update, h Handler) error {
@@ -162,6 +113,7 @@ func (a *Adapter) accept(ctx context.Context, up *gotgbot.Update, h Handler) err
 		return nil
 	}
 	a.metrics.UpdateReceived(kind)
+	acknowledge(ctx, &u, h)
 	return a.dispatch(ctx, u, h)
 }
 

@@ -68,6 +68,9 @@ func newStack(t *testing.T, users []int64) *stack {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	if _, err := a.Me(ctx); err != nil { // as serve does: "/cmd@name" needs our name
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- a.Poll(ctx, b) }()
 	t.Cleanup(func() {

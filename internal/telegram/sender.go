@@ -131,6 +131,9 @@ func (s sender) Send(ctx context.Context, chatID int64, html string, kb bot.Keyb
 	if err != nil {
 		return 0, fmt.Errorf("telegram sendMessage: %w", err)
 	}
+	if thread := bot.ReplyThread(ctx); thread != 0 {
+		p["message_thread_id"] = thread // a reply to a command in a forum topic goes to that topic
+	}
 	var id int64
 	err = s.a.inChat(ctx, "sendMessage", chatID, true, func() error {
 		raw, err := s.a.callRetry(ctx, "sendMessage", p)

@@ -393,4 +393,6 @@ func (a *Adapter) SetWebhook(ctx context.Context, hookURL, secret string) error 
 	return err
 }
 
-var allowedUpdates = []string{"message", "callback_query"}
+// allowedUpdates: edits come too, so that a header pasted by editing a message is deleted and
+// an edited command gets a word instead of silence (the core never runs an edit).
+var allowedUpdates = []string{"message", "edited_message", "callback_query"}

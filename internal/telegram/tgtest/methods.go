@@ -331,7 +331,7 @@ func (s *Server) answerCallbackQuery(_ *http.Request, p map[string]any) (any, *a
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	answered, ok := s.callbacks[id]
-	if !ok || answered {
+	if !ok || answered || s.tooOldLocked(id, time.Now()) {
 		return nil, badRequest("query is too old and response timeout expired or query ID is invalid")
 	}
 	s.callbacks[id] = true

@@ -96,6 +96,8 @@ type Server struct {
 	nextMsgID  map[int64]int64
 	callbacks  map[string]bool // id -> answered
 	cbOrder    []string
+	cbPressed  map[string]time.Time // id -> when it was pressed (callbacks.go)
+	cbLimit    time.Duration        // how late an answer may come (callbacks.go)
 	nextCB     int64
 	faults     map[string][]*Fault
 	hookURL    string

@@ -72,6 +72,7 @@ func (s *Server) callbackUpdateLocked(userID, chatID, messageID int64, data stri
 	cbID := fmt.Sprintf("cb%d", s.nextCB)
 	s.callbacks[cbID] = false
 	s.cbOrder = append(s.cbOrder, cbID)
+	s.pressedLocked(cbID)
 	msg := map[string]any{
 		"message_id": messageID, "chat": s.chatJSONLocked(chatID), "date": time.Now().Unix(),
 		"from": map[string]any{"id": BotID, "is_bot": true, "first_name": "Test Bot", "username": BotUsername},
