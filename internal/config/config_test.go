@@ -59,6 +59,8 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"bad bool", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUMEBOT_ALLOW_EVERYONE": "yes please"}, ModeServe, "PLUMEBOT_ALLOW_EVERYONE"},
 		{"http api", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUME_API_BASE": "http://x.plume.com/api"}, ModeServe, "PLUME_API_BASE"},
 		{"host not allowed", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUME_SSO_URL": "https://evil.example/token"}, ModeServe, "PLUME_SSO_URL"},
+		{"port 0", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUME_API_BASE": "https://x.plume.com:0/api"}, ModeServe, "PLUME_API_BASE"},
+		{"port too big", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUME_SSO_URL": "https://sso.plume.com:65536/token"}, ModeServe, "PLUME_SSO_URL"},
 		{"webhook without secret", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUMEBOT_WEBHOOK_URL": "https://bot.example/hook", "PLUMEBOT_LISTEN_ADDR": ":8080"}, ModeServe, "PLUMEBOT_WEBHOOK_SECRET"},
 		{"webhook bad secret", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUMEBOT_WEBHOOK_URL": "https://bot.example/hook", "PLUMEBOT_WEBHOOK_SECRET": "has space", "PLUMEBOT_LISTEN_ADDR": ":8080"}, ModeServe, "PLUMEBOT_WEBHOOK_SECRET"},
 		{"check without creds", map[string]string{}, ModeCheck, "PLUME_AUTH_HEADER"},
