@@ -29,7 +29,7 @@ const (
 
 // Options tune a Client. The zero value is usable.
 type Options struct {
-	HTTPClient   *http.Client     // default: a shared client with a tuned transport (TLS always verified)
+	HTTPClient   *http.Client     // default: a shared client with a tuned transport (TLS always verified); its redirect policy is replaced (see noRedirects)
 	Timeout      time.Duration    // per HTTP attempt; default 10s (PLUME_TIMEOUT)
 	Limits       *HostLimits      // shared per-host API rate limits; nil = a process-wide NewHostLimits(6, 6); see HostLimits.wait for the error kinds
 	Observer     Observer         // optional metrics hook
@@ -66,6 +66,17 @@ var defaultHTTPClient = sync.OnceValue(func() *http.Client {
 	t.ResponseHeaderTimeout = 30 * time.Second
 	return &http.Client{Transport: StripedTransport(t, 4)}
 })
+
+// noRedirects returns a copy of hc that never follows a redirect: every request of a Client
+// carries a credential (the Basic header to the SSO, the bearer token to the API), and Go
+// would send it on to a 307's target, http:// or another allowed-or-not host alike. Plume's
+// token and API endpoints do not redirect, so a 3xx is answered to the caller as an error
+// (KindRedirect, or KindTokenFailed with CauseRedirect) that says where it pointed.
+func noRedirects(hc *http.Client) *http.Client {
+	cp := *hc
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cp
+}
 
 // NewClient checks creds (https URLs, allowed hosts, partner ID, header) and returns a client.
 // Nothing is sent until the first call.
@@ -111,6 +122,7 @@ func NewClient(creds Credentials, opts Options) (*Client, error) {
 	if c.http == nil {
 		c.http = defaultHTTPClient()
 	}
+	c.http = noRedirects(c.http)
 	if c.timeout <= 0 {
 		c.timeout = defaultTimeout
 	}
