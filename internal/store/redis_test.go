@@ -129,6 +129,9 @@ func TestRedisGoneAndBack(t *testing.T) {
 				if !strings.HasPrefix(err.Error(), "store: ") {
 					t.Errorf("error %q does not say it comes from the store", err)
 				}
+				if !errors.Is(err, store.ErrUnavailable) {
+					t.Errorf("error %q is not store.ErrUnavailable", err)
+				}
 			})
 		}
 	})

@@ -24,7 +24,13 @@ var ErrCorrupt = errors.New("store: sealed record is corrupt or was moved")
 // was released, or another holder took it.
 var ErrLeaseLost = errors.New("store: lease lost")
 
-var errClosed = errors.New("store: closed")
+// ErrUnavailable reports a backend that cannot serve the operation now: Redis refused,
+// reset, paused or too slow to answer, a bolt file that fails, a closed store. It says
+// nothing about the record; trying again in a moment may succeed. The caller's own context
+// ending is reported as that context's error instead.
+var ErrUnavailable = errors.New("store: unavailable")
+
+var errClosed = fmt.Errorf("%w: closed", ErrUnavailable)
 
 // Backend stores raw bytes with expiry. Memory, bolt and Redis implement it; all must pass
 // storetest.Run. Lock and lease keys live in namespaces separate from data keys and from

@@ -51,6 +51,7 @@ func Run(t *testing.T, newBackend Factory) {
 		{"LeaseContention", testLeaseContention},
 		{"LeaseArgs", testLeaseArgs},
 		{"Ping", testPing},
+		{"UnavailableWhenClosed", testUnavailableWhenClosed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -626,5 +627,26 @@ func testLeaseArgs(t *testing.T, b store.Backend) {
 	}
 	if err := b.ReleaseLease(ctx, "A", ""); err == nil {
 		t.Error("ReleaseLease with an empty holder succeeded")
+	}
+}
+
+// testUnavailableWhenClosed: a backend that cannot serve says so with ErrUnavailable (the bot
+// tells the user "try again in a moment"), never ErrNotFound, which would read as "no record".
+func testUnavailableWhenClosed(t *testing.T, b store.Backend) {
+	mustPut(t, b, "k", []byte("v"), 0)
+	if err := b.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	ctx := ctxT(t)
+	_, getErr := b.Get(ctx, "k")
+	for op, err := range map[string]error{
+		"Get":    getErr,
+		"Put":    b.Put(ctx, "k", []byte("w"), 0),
+		"Delete": b.Delete(ctx, "k"),
+		"Ping":   b.Ping(ctx),
+	} {
+		if !errors.Is(err, store.ErrUnavailable) || errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s after Close: %v, want store.ErrUnavailable", op, err)
+		}
 	}
 }
