@@ -50,6 +50,9 @@ type Backend interface {
 	// bytewise, without duplicates; lock and lease keys are not data keys. It reads the
 	// whole key space under prefix: for listings of thousands, not millions.
 	Keys(ctx context.Context, prefix string) ([]string, error)
+	// CompareAndSwap replaces the value of key with new if it is exactly old, keeping its
+	// expiry: true when it did; false, nil when key is absent, expired or holds another value.
+	CompareAndSwap(ctx context.Context, key string, old, new []byte) (bool, error)
 	// Lock takes a lock that expires after ttl even if never released (a crashed holder
 	// cannot block others forever), waiting until it is acquired or ctx is done.
 	// unlock is idempotent and never releases a lock that expired and was taken by another.
