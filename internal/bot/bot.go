@@ -219,6 +219,9 @@ type request struct {
 	phTimer     *time.Timer // the delayed placeholder, if any
 	typingTimer *time.Timer // the delayed typing indicator, if any
 	phDone      bool        // a reply has started: no placeholder any more
+
+	secretTried   bool // the update's message may carry a secret and its deletion was tried
+	secretDeleted bool // … and it is deleted
 }
 
 // Handle processes one update. It never panics outward and only blocks on this user's lock.
@@ -259,6 +262,11 @@ func (b *Bot) Handle(ctx context.Context, u Update) {
 	if u.Service != "" {
 		b.onService(ctx, r)
 		return
+	}
+	// A secret must leave the chat before anything that can fail (the store, Plume): in a
+	// private chat the /auth step or the reply says what happened; a group's is exposedInGroup.
+	if u.Callback == nil && private(u) && looksLikeHeader(u.Text) {
+		b.deleteSecretMessage(ctx, r)
 	}
 	if b.exposedInGroup(ctx, r) {
 		return
@@ -336,11 +344,24 @@ func (b *Bot) finish(ctx context.Context, r *request, err error) {
 	case errors.As(err, &pe):
 		r.outcome = "error:" + pe.Kind.String()
 		b.replyText(ctx, r, render.Error(err)+chatAdvice(err))
+	case errors.Is(err, store.ErrUnavailable):
+		r.outcome = "error:storage"
+		b.log.Warn("storage unavailable", "user", r.u.UserID, "chat", r.u.ChatID, "command", r.command, "err", err)
+		b.replyText(ctx, r, msgStorageUnavailable+r.secretLeft())
 	default:
 		r.outcome = "error:internal"
 		b.log.Error("handler failed", "user", r.u.UserID, "chat", r.u.ChatID, "command", r.command, "err", err)
-		b.replyText(ctx, r, msgSomethingWrong)
+		b.replyText(ctx, r, msgSomethingWrong+r.secretLeft())
 	}
+}
+
+// secretLeft is the line to add to an error reply when the update's message looked like a
+// secret and could not be deleted: the user must delete it.
+func (r *request) secretLeft() string {
+	if r.secretTried && !r.secretDeleted {
+		return "\n❗ I could not delete your message with the header: please delete it yourself."
+	}
+	return ""
 }
 
 // audit writes the one log event per command and counts it.
@@ -360,6 +381,9 @@ type usageError string
 func (e usageError) Error() string { return string(e) }
 
 const msgSomethingWrong = "⚠️ Something went wrong on my side. Please try again."
+
+// msgStorageUnavailable answers an update the store could not serve (Redis down or paused).
+const msgStorageUnavailable = "⏳ My storage is unavailable right now. Please try again in a moment."
 
 // chatAdvice is what an agent can do in this chat about a Plume error, as a line to append
 // to its text; plume's own texts name no chat command.
