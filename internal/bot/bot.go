@@ -394,8 +394,14 @@ func chatAdvice(err error) string {
 	return ""
 }
 
-// isNotFound reports a missing store record.
-func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+// isNotFound reports a store record that is missing, or that cannot be opened: for the user it
+// is gone either way (a rotation that lost its key must not strand anyone on an error).
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) || unreadable(err) }
+
+// unreadable reports a store record sealed with a key the bot no longer holds, or damaged.
+func unreadable(err error) bool {
+	return errors.Is(err, store.ErrWrongKey) || errors.Is(err, store.ErrCorrupt)
+}
 
 // ActiveConversations is the number of /auth conversations in progress whose last step this
 // process handled (the metrics gauge). An abandoned one stops counting when it expires.

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync/atomic"
@@ -69,6 +70,30 @@ func (o *outage) Ping(ctx context.Context) error {
 func storageDown(e *env) { e.storage.down.Store(true) }
 func storageBack(e *env) { e.storage.down.Store(false) }
 
+// rotateWithoutRekey restarts the bot's store the way an operator who dropped the previous key
+// too early would: a new key with the old one as previous (the check record is re-sealed),
+// then the new key alone. Every other record is still sealed with the dropped key.
+func rotateWithoutRekey(e *env) {
+	e.t.Helper()
+	oldKey, newKey := bytes.Repeat([]byte{7}, 32), bytes.Repeat([]byte{8}, 32)
+	both, err := store.NewKeyring(newKey, oldKey)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := store.New(e.ctx(), e.storage, both); err != nil {
+		e.t.Fatal(err)
+	}
+	only, err := store.NewKeyring(newKey)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	st, err := store.New(e.ctx(), e.storage, only)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.bot.st = st
+}
+
 func TestStorageTrouble(t *testing.T) {
 	t.Parallel()
 	signedOut := envOpt{noOperator: true}
@@ -99,5 +124,24 @@ func TestStorageTrouble(t *testing.T) {
 			meanwhile("the store is back", storageBack),
 			presses(alice, "📱 Devices"),
 		}},
+		// Records sealed with a key the bot no longer holds are as good as absent: the user
+		// is told to sign in again, and nothing answers "something went wrong".
+		{name: "records_sealed_with_a_dropped_key", opt: signedOut, steps: append(signInSteps(alice),
+			says(alice, "/health {healthy}"),
+			says(alice, "/auth"),
+			meanwhile("the key is rotated and the previous key dropped without rekey", rotateWithoutRekey),
+			says(alice, "/start"),
+			says(alice, "/health"),
+			presses(alice, "📱 Devices"),
+			says(alice, "{sso}"),
+			says(alice, "/logout"),
+			says(alice, "/health {healthy}"),
+			says(alice, "/auth"),
+			says(alice, "/skip"),
+			says(alice, "{header}"),
+			says(alice, "{partner}"),
+			says(alice, "/skip"),
+			says(alice, "/health {healthy}"),
+		)},
 	})
 }
