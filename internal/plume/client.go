@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"plumebot/internal/secret"
@@ -196,12 +197,24 @@ func get[T any](ctx context.Context, c *Client, r *request, decode func([]byte) 
 		var zero T
 		return zero, err
 	}
+	if n, ok := ctx.Value(bodySizeKey{}).(*atomic.Int64); ok {
+		n.Add(int64(len(body)))
+	}
 	v, err := decode(body)
 	if err != nil {
 		var zero T
 		return zero, invalidResponse(r.endpoint, status, err)
 	}
 	return v, nil
+}
+
+type bodySizeKey struct{}
+
+// WithBodySize returns a context under which every read adds to n the length in bytes of the
+// response body it decodes (after any Content-Encoding): how a cache weighs what it keeps
+// without encoding the value again.
+func WithBodySize(ctx context.Context, n *atomic.Int64) context.Context {
+	return context.WithValue(ctx, bodySizeKey{}, n)
 }
 
 // send performs r, retrying reads (not writes) on 502/503/504 and network errors with
