@@ -83,7 +83,8 @@ const (
 type Store struct {
 	b     Backend
 	k     *Keyring
-	names []byte // HMAC key of record names (names.go)
+	names []byte      // HMAC key of record names (names.go)
+	holds holdWaiters // this process's waiters for HoldLock
 }
 
 // New wraps b, writing a sealed check record on first use and verifying it afterwards, so a
@@ -236,7 +237,9 @@ func (s *Store) DeleteSealedTemp(ctx context.Context, userID int64, key string) 
 	return s.b.Delete(ctx, s.sealedTempKey(userID, key))
 }
 
-// Lock takes the backend's expiring lock on key (per-user serialisation across replicas).
+// Lock takes the backend's lock on key, which expires after ttl whatever the work: for short
+// critical sections across replicas (a record's read-modify-write). Work that may take long
+// (a user's update) takes HoldLock, which is renewed while it runs.
 func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(), error) {
 	return s.b.Lock(ctx, key, ttl)
 }
