@@ -73,6 +73,7 @@ func OpenRedis(ctx context.Context, rawURL string, prefix string) (Backend, erro
 	if prefix == "" {
 		prefix = DefaultRedisPrefix
 	}
+	failFast(opts)
 	redisLogOnce.Do(func() { redis.SetLogger(slogRedis{}) })
 	c := redis.NewClient(opts)
 	if err := c.Ping(ctx).Err(); err != nil {
@@ -80,6 +81,30 @@ func OpenRedis(ctx context.Context, rawURL string, prefix string) (Backend, erro
 		return nil, fmt.Errorf("store: redis at %s unreachable: %w", opts.Addr, err)
 	}
 	return &redisBackend{c: c, prefix: prefix}, nil
+}
+
+// Redis trouble must cost a user seconds: go-redis's defaults (5 s per read, 3 retries, a
+// timeout retried too) keep a command waiting 20 s on a paused Redis before it fails. A command now waits at most redisTimeout and is retried once (a connection that
+// died between its health check and its use), so an unavailable store is reported in about
+// 4 s. Options the URL sets (dial_timeout, read_timeout, max_retries…) are kept.
+const (
+	redisTimeout    = 2 * time.Second
+	redisMaxRetries = 1
+)
+
+func failFast(o *redis.Options) {
+	if o.DialTimeout == 0 {
+		o.DialTimeout = redisTimeout
+	}
+	if o.ReadTimeout == 0 {
+		o.ReadTimeout = redisTimeout
+	}
+	if o.WriteTimeout == 0 {
+		o.WriteTimeout = redisTimeout
+	}
+	if o.MaxRetries == 0 {
+		o.MaxRetries = redisMaxRetries
+	}
 }
 
 func (r *redisBackend) Get(ctx context.Context, key string) ([]byte, error) {
