@@ -75,7 +75,8 @@ type Store interface {
 	GetSealedTemp(ctx context.Context, userID int64, key string) ([]byte, error)
 	PutSealedTemp(ctx context.Context, userID int64, key string, val []byte, ttl time.Duration) error
 	DeleteSealedTemp(ctx context.Context, userID int64, key string) error
-	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error)
+	HoldLock(ctx context.Context, key string, ttl time.Duration) (release func(), err error)
+	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error) // the actions' short sections
 	// The actions' records: confirmations (taken once), cooldowns, limits.
 	PutRecord(ctx context.Context, key string, plaintext []byte, ttl time.Duration) error
 	GetRecord(ctx context.Context, key string) ([]byte, error)
@@ -87,7 +88,9 @@ type Store interface {
 type CommandInfo struct{ Name, Description string }
 
 const (
-	userLockTTL     = 2 * time.Minute
+	// userLockTTL is how long a user waits after a replica died holding their lock (the lock
+	// is renewed while an update runs, however long it takes).
+	userLockTTL     = 10 * time.Second
 	denyReplyEvery  = 10 * time.Minute
 	defaultAuthIdle = 10 * time.Minute
 	// Answers faster than this need no progress message (a cached report takes ~1 ms, a
@@ -282,7 +285,7 @@ func (b *Bot) Handle(ctx context.Context, u Update) {
 	if u.Callback != nil && !b.preanswer(ctx, r) {
 		return
 	}
-	unlock, err := b.st.Lock(ctx, "lock:user:"+strconv.FormatInt(u.UserID, 10), userLockTTL)
+	unlock, err := b.st.HoldLock(ctx, "user:"+strconv.FormatInt(u.UserID, 10), userLockTTL)
 	if err != nil {
 		r.command = commandName(u)
 		b.finish(ctx, r, fmt.Errorf("lock user: %w", err))

@@ -60,6 +60,27 @@ func (o *outage) Lock(ctx context.Context, key string, ttl time.Duration) (func(
 	return o.Backend.Lock(ctx, key, ttl)
 }
 
+func (o *outage) AcquireLease(ctx context.Context, key, holder string, ttl time.Duration) (bool, error) {
+	if err := o.fail(); err != nil {
+		return false, err
+	}
+	return o.Backend.AcquireLease(ctx, key, holder, ttl)
+}
+
+func (o *outage) RenewLease(ctx context.Context, key, holder string, ttl time.Duration) error {
+	if err := o.fail(); err != nil {
+		return err
+	}
+	return o.Backend.RenewLease(ctx, key, holder, ttl)
+}
+
+func (o *outage) ReleaseLease(ctx context.Context, key, holder string) error {
+	if err := o.fail(); err != nil {
+		return err
+	}
+	return o.Backend.ReleaseLease(ctx, key, holder)
+}
+
 func (o *outage) Ping(ctx context.Context) error {
 	if err := o.fail(); err != nil {
 		return err
