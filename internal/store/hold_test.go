@@ -12,9 +12,9 @@ import (
 	"plumebot/internal/store"
 )
 
-// holdBackends are the backends HoldLock is tested on; two stores on one backend are two
-// replicas (or two handlers of one process).
-func holdBackends(t *testing.T) map[string]func(t *testing.T) store.Backend {
+// testBackends are the backends the store's own operations (HoldLock, Rekey) are tested on;
+// Redis when PLUMEBOT_TEST_REDIS_URL is set. Two stores on one backend are two replicas.
+func testBackends(t *testing.T) map[string]func(t *testing.T) store.Backend {
 	m := map[string]func(t *testing.T) store.Backend{
 		"memory": func(*testing.T) store.Backend { return store.NewMemory() },
 		"bolt": func(t *testing.T) store.Backend {
@@ -31,8 +31,8 @@ func holdBackends(t *testing.T) map[string]func(t *testing.T) store.Backend {
 	return m
 }
 
-func forEachHoldBackend(t *testing.T, fn func(t *testing.T, a, b *store.Store, raw store.Backend)) {
-	for name, open := range holdBackends(t) {
+func forEachBackend(t *testing.T, fn func(t *testing.T, a, b *store.Store, raw store.Backend)) {
+	for name, open := range testBackends(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			raw := open(t)
@@ -81,7 +81,7 @@ func mustHold(t *testing.T, s *store.Store, key string, ttl time.Duration) func(
 // past the ttl, and the next one gets it when it is released.
 func TestHoldLockOutlivesItsTTL(t *testing.T) {
 	t.Parallel()
-	forEachHoldBackend(t, func(t *testing.T, a, b *store.Store, _ store.Backend) {
+	forEachBackend(t, func(t *testing.T, a, b *store.Store, _ store.Backend) {
 		release := mustHold(t, a, "user:1", 150*time.Millisecond)
 		for range 6 { // 600 ms: four times the ttl
 			holdFails(t, b, "user:1")
@@ -104,7 +104,7 @@ func TestHoldLockOutlivesItsTTL(t *testing.T) {
 // never renewed) loses the lock within the ttl.
 func TestHoldLockDeadHolder(t *testing.T) {
 	t.Parallel()
-	forEachHoldBackend(t, func(t *testing.T, a, _ *store.Store, raw store.Backend) {
+	forEachBackend(t, func(t *testing.T, a, _ *store.Store, raw store.Backend) {
 		ctx := context.Background()
 		if ok, err := raw.AcquireLease(ctx, "hold/user:9", "killed-replica", 300*time.Millisecond); !ok || err != nil {
 			t.Fatalf("AcquireLease = %v, %v", ok, err)
@@ -120,7 +120,7 @@ func TestHoldLockDeadHolder(t *testing.T) {
 // TestHoldLockContention: many holders on two stores, each section runs alone.
 func TestHoldLockContention(t *testing.T) {
 	t.Parallel()
-	forEachHoldBackend(t, func(t *testing.T, a, b *store.Store, _ store.Backend) {
+	forEachBackend(t, func(t *testing.T, a, b *store.Store, _ store.Backend) {
 		const workers, rounds = 6, 8
 		var inside, total atomic.Int32
 		var wg sync.WaitGroup
@@ -154,7 +154,7 @@ func TestHoldLockContention(t *testing.T) {
 // unreachable Redis is ErrUnavailable).
 func TestHoldLockErrors(t *testing.T) {
 	t.Parallel()
-	forEachHoldBackend(t, func(t *testing.T, a, b *store.Store, _ store.Backend) {
+	forEachBackend(t, func(t *testing.T, a, b *store.Store, _ store.Backend) {
 		release := mustHold(t, a, "X", time.Second)
 		ctx, cancel := context.WithCancel(context.Background())
 		got := make(chan error, 1)
