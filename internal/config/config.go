@@ -27,6 +27,7 @@ const (
 	ModeServe Mode = iota
 	ModeCheck
 	ModeDemo
+	ModeRekey // only the store's variables matter
 )
 
 // Config is the whole validated configuration.

@@ -244,6 +244,9 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func()
 	return s.b.Lock(ctx, key, ttl)
 }
 
+// KeyID is the ID of the key new records are sealed with (safe to print).
+func (s *Store) KeyID() string { return s.k.currentID }
+
 // Ping reports whether the backend is reachable (readiness).
 func (s *Store) Ping(ctx context.Context) error { return s.b.Ping(ctx) }
 
