@@ -86,3 +86,30 @@ func TestRekeyRotation(t *testing.T) {
 		})
 	}
 }
+
+// TestRekeyBadInput: rekey refuses arguments and a key that does not open the store, changing
+// nothing and printing no key.
+func TestRekeyBadInput(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	data := filepath.Join(t.TempDir(), "data")
+	keyA, keyB := newKey(t), newKey(t)
+	env := func(current string) []string {
+		return f.env(map[string]string{"PLUMEBOT_DATA_DIR": data, "PLUMEBOT_SECRET_KEY": current})
+	}
+	if code, _, errOut := runBin(t, env(keyA), "", "rekey", "--all"); code != 2 || !strings.Contains(errOut, "usage") {
+		t.Errorf("rekey --all: exit %d, want 2 with the usage; stderr:\n%s", code, errOut)
+	}
+	if code, out, errOut := runBin(t, env(keyA), "", "rekey"); code != 0 || !strings.HasPrefix(out, "rekey: 0 records re-sealed") {
+		t.Fatalf("rekey of a new store: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	code, out, errOut := runBin(t, env(keyB), "", "rekey")
+	if code != 1 || !strings.Contains(errOut, "PLUMEBOT_SECRET_KEY") {
+		t.Errorf("rekey with a key that does not open the store: exit %d, want 1 naming PLUMEBOT_SECRET_KEY\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	for _, k := range []string{keyA, keyB} {
+		if strings.Contains(out+errOut, k) {
+			t.Error("rekey printed a key")
+		}
+	}
+}
