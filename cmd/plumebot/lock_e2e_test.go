@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -84,22 +83,11 @@ func TestReplicaKilledMidAuth(t *testing.T) {
 	t.Parallel()
 	redisURL := redisDB(t, killRedisDB)
 	f := newFixture(t)
-	const user, secret = 848484, "kill-secret"
-	vars := map[string]string{
-		"PLUMEBOT_ALLOWED_USERS":  strconv.Itoa(user),
-		"PLUMEBOT_WEBHOOK_URL":    "https://bot.example/hook",
-		"PLUMEBOT_WEBHOOK_SECRET": secret,
-		"PLUMEBOT_LISTEN_ADDR":    "127.0.0.1:0",
-		"PLUMEBOT_REDIS_URL":      redisURL,
-		"PLUMEBOT_SECRET_KEY":     newKey(t),
-		"PLUMEBOT_DATA_DIR":       filepath.Join(t.TempDir(), "data"),
-	}
-	a := start(t, f.env(vars), nil, "serve")
-	b := start(t, f.env(vars), nil, "serve")
-	hookA, hookB := "http://"+a.addr()+"/hook", "http://"+b.addr()+"/hook"
-	a.waitLog("webhook mode")
-	b.waitLog("webhook mode")
-	sendA, sendB := hookSender(t, f.tg, user, hookA, secret), hookSender(t, f.tg, user, hookB, secret)
+	const user = 848484
+	vars := replicaVars(t, user, "kill-secret", redisURL)
+	vars["PLUMEBOT_SECRET_KEY"] = newKey(t)
+	a, b := startReplicas(t, f, user, vars)
+	sendA, sendB := a.send, b.send
 
 	for _, s := range []struct{ text, want string }{
 		{"/auth", "Step 1/4"}, {f.info.SSOURL, "Step 2/4"}, {f.info.AuthHeader, "Step 3/4"}, {f.info.PartnerID, "Step 4/4"},
