@@ -77,6 +77,7 @@ type Store interface {
 	DeleteSealedTemp(ctx context.Context, userID int64, key string) error
 	HoldLock(ctx context.Context, key string, ttl time.Duration) (release func(), err error)
 	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error) // the actions' short sections
+	Digest(name string) string                                                          // the actions' keyed record names
 	// The actions' records: confirmations (taken once), cooldowns, limits.
 	PutRecord(ctx context.Context, key string, plaintext []byte, ttl time.Duration) error
 	GetRecord(ctx context.Context, key string) ([]byte, error)

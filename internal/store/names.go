@@ -89,6 +89,12 @@ func (s *Store) digest(family, key string) string {
 	return hex.EncodeToString(m.Sum(nil))[:digestLen]
 }
 
+// Digest is an opaque name for a record key made of values that must not be readable in the
+// backend (a customer or location ID): 32 hex characters of HMAC-SHA256 under the store's name
+// key. It is the same on every replica and across key rotations; without the sealing key, a
+// known ID cannot be tested against it (an unkeyed hash can be).
+func (s *Store) Digest(name string) string { return s.digest("record", name) }
+
 // Temp records are "temp:<digest>"; a user's sealed temp records "stemp:<digest>", the user
 // ID inside the digest, so another user's ID never finds them.
 const (
