@@ -21,10 +21,10 @@ import (
 const atRestRedisDB = 9
 
 // TestNothingReadableAtRest is issue 12 §2 through the binary, on each backend: a session of
-// /auth, /find by e-mail, its button, a report's button, /health, /node and /locations, then
-// every byte the store holds (the bbolt folder's files; every Redis key and value) is searched
-// for each customer ID, location ID, e-mail address, customer name, pod serial and secret the
-// session used. None may appear.
+// /auth, /find by e-mail, its button, a report's button, /health, /node, /locations and a
+// confirmed speed test, then every byte the store holds (the bbolt folder's files; every Redis
+// key and value) is searched for each customer ID, location ID, e-mail address, customer name,
+// pod serial and secret the session used. None may appear.
 func TestNothingReadableAtRest(t *testing.T) {
 	t.Parallel()
 	t.Run("bolt", func(t *testing.T) {
@@ -85,7 +85,10 @@ func TestNothingReadableAtRest(t *testing.T) {
 func runAtRestSession(t *testing.T, f *fixture, extra map[string]string) []string {
 	t.Helper()
 	const user = 727272
-	p := start(t, f.env(merge(extra, map[string]string{"PLUMEBOT_ALLOWED_USERS": strconv.Itoa(user)})), nil, "serve")
+	p := start(t, f.env(merge(extra, map[string]string{
+		"PLUMEBOT_ALLOWED_USERS": strconv.Itoa(user),
+		"PLUMEBOT_SUPPORT_USERS": strconv.Itoa(user),
+	})), nil, "serve")
 	authFlow(t, f, user, pushSender(f.tg, user))
 	healthy, degraded, partial := f.info.Locations["healthy"], f.info.Locations["degraded"], f.info.Locations["partial"]
 
@@ -107,6 +110,11 @@ func runAtRestSession(t *testing.T, f *fixture, extra map[string]string) []strin
 	})
 	f.tg.PushMessage(user, user, "/locations "+partial.CustomerID)
 	waitText(t, f.tg, user, partial.LocationID)
+	// An action: its confirmation, cooldown and limit records.
+	f.tg.PushMessage(user, user, "/speedtest "+f.ids(t, "partial"))
+	conf := waitText(t, f.tg, user, "⚡ <b>ISP speed test")
+	f.tg.PushCallback(user, user, conf.ID, button(t, conf, "Confirm"))
+	waitEdited(t, f.tg, user, conf.ID, "⬇ ")
 	p.stop()
 
 	forbidden := []string{plumesim.AuthHeader, strings.TrimPrefix(plumesim.AuthHeader, "Basic "),
