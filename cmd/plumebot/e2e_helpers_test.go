@@ -281,6 +281,15 @@ func (p *proc) wait() int {
 	return -1
 }
 
+// kill ends the process at once (SIGKILL): a replica that dies holding its locks.
+func (p *proc) kill() {
+	p.t.Helper()
+	if err := p.cmd.Process.Kill(); err != nil {
+		p.t.Fatalf("SIGKILL: %v", err)
+	}
+	<-p.done
+}
+
 // stop sends SIGTERM and asserts a clean exit: graceful shutdown.
 func (p *proc) stop() {
 	p.t.Helper()

@@ -1,5 +1,5 @@
 // Command plumebot is the Telegram bot ISP support staff use to check a subscriber's Plume
-// WiFi. main only wires: subcommands serve | demo | check | version.
+// WiFi. main only wires: subcommands serve | demo | check | rekey | version.
 package main
 
 import (
@@ -27,6 +27,8 @@ Usage:
   plumebot check [--json] <customerId> <locationId>
                                                   one health check with the operator's credentials;
                                                   exit 0 healthy, 1 warnings, 2 critical or offline, 3 unknown/error
+  plumebot rekey                                  re-seal every stored record with PLUMEBOT_SECRET_KEY (key rotation;
+                                                  PLUMEBOT_SECRET_KEY_PREVIOUS opens the old ones); safe while replicas run on Redis
   plumebot version                                the version and the source revision it was built from
 
 "plumebot <command> --help" tells more. Configuration is by environment variables; see README.md.
@@ -52,6 +54,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return demo(ctx, args[1:], stdin, stdout, stderr)
 	case "check":
 		return check(ctx, args[1:], stdout, stderr, getenv)
+	case "rekey":
+		return rekey(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, versionText())
 		return 0

@@ -53,13 +53,10 @@ func redisDB(t *testing.T, db int) string {
 	return u.String()
 }
 
-func TestTwoReplicasOnRedis(t *testing.T) {
-	t.Parallel()
-	redisURL := testRedisURL(t)
-	f := newFixture(t)
-	const user, secret = 818181, "replica-secret"
-	vars := map[string]string{
-		"PLUMEBOT_ALLOWED_USERS":  strconv.Itoa(user),
+// replicaVars is the environment of webhook replicas on redisURL that user may use.
+func replicaVars(t *testing.T, user int64, secret, redisURL string) map[string]string {
+	return map[string]string{
+		"PLUMEBOT_ALLOWED_USERS":  strconv.FormatInt(user, 10),
 		"PLUMEBOT_WEBHOOK_URL":    "https://bot.example/hook",
 		"PLUMEBOT_WEBHOOK_SECRET": secret,
 		"PLUMEBOT_LISTEN_ADDR":    "127.0.0.1:0",
@@ -67,6 +64,36 @@ func TestTwoReplicasOnRedis(t *testing.T) {
 		// Not used with Redis; set so a fallback to the embedded store would be visible here.
 		"PLUMEBOT_DATA_DIR": filepath.Join(t.TempDir(), "data"),
 	}
+}
+
+// replica is a plumebot serving its webhook, and user's way to send it a message.
+type replica struct {
+	*proc
+	hook string
+	send func(text string) int64
+}
+
+// startReplicas starts two replicas with vars and waits until both serve their webhook.
+func startReplicas(t *testing.T, f *fixture, user int64, vars map[string]string) (a, b replica) {
+	t.Helper()
+	rs := make([]replica, 2)
+	for i := range rs {
+		p := start(t, f.env(vars), nil, "serve")
+		hook := "http://" + p.addr() + "/hook"
+		rs[i] = replica{proc: p, hook: hook, send: hookSender(t, f.tg, user, hook, vars["PLUMEBOT_WEBHOOK_SECRET"])}
+	}
+	for _, r := range rs {
+		r.waitLog("webhook mode")
+	}
+	return rs[0], rs[1]
+}
+
+func TestTwoReplicasOnRedis(t *testing.T) {
+	t.Parallel()
+	redisURL := testRedisURL(t)
+	f := newFixture(t)
+	const user, secret = 818181, "replica-secret"
+	vars := replicaVars(t, user, secret, redisURL)
 
 	// Without a shared key each replica would seal with its own: refuse to start.
 	code, _, errOut := runBin(t, f.env(vars), "", "serve")
@@ -75,12 +102,8 @@ func TestTwoReplicasOnRedis(t *testing.T) {
 	}
 
 	vars["PLUMEBOT_SECRET_KEY"] = newKey(t)
-	a := start(t, f.env(vars), nil, "serve")
-	b := start(t, f.env(vars), nil, "serve")
-	hookA, hookB := "http://"+a.addr()+"/hook", "http://"+b.addr()+"/hook"
-	a.waitLog("webhook mode")
-	b.waitLog("webhook mode")
-	sendA, sendB := hookSender(t, f.tg, user, hookA, secret), hookSender(t, f.tg, user, hookB, secret)
+	a, b := startReplicas(t, f, user, vars)
+	hookA, hookB, sendA, sendB := a.hook, b.hook, a.send, b.send
 
 	// One /auth conversation, its steps alternating between the replicas.
 	headerMsg := authFlow(t, f, user, sendA, sendB)

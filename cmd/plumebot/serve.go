@@ -125,7 +125,7 @@ func plumeOptions(cfg *config.Config) plume.Options {
 func dataSource(cfg *config.Config, log *slog.Logger, m *metrics.Metrics, st *store.Store) *plumedata.Source {
 	opts := plumeOptions(cfg)
 	opts.Observer, opts.Logger = m, log
-	dc := plumedata.Config{Plume: opts, Observer: m, Logger: log}
+	dc := plumedata.Config{Plume: opts, Observer: m, Logger: log, CacheBytes: cfg.CacheBytes}
 	if cfg.RedisURL != "" {
 		dc.Shared = st
 	}

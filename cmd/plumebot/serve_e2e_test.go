@@ -52,12 +52,19 @@ func countReports(tg *tgtest.Server, chat int64, emoji string) int {
 // the message that carried the Authorization header.
 func authFlow(t *testing.T, f *fixture, user int64, sends ...func(text string) int64) int64 {
 	t.Helper()
+	return authWith(t, f, user, f.info.SSOURL, "/skip", "Credentials work", sends...)
+}
+
+// authWith is authFlow with the token URL and the last step's text given, waiting after the
+// last step for a message containing last.
+func authWith(t *testing.T, f *fixture, user int64, tokenURL, apiStep, last string, sends ...func(text string) int64) int64 {
+	t.Helper()
 	steps := []struct{ text, want string }{
 		{"/auth", "Step 1/4"},
-		{f.info.SSOURL, "Step 2/4"},
+		{tokenURL, "Step 2/4"},
 		{f.info.AuthHeader, "Step 3/4"},
 		{f.info.PartnerID, "Step 4/4"},
-		{"/skip", "Credentials work"},
+		{apiStep, last},
 	}
 	var headerMsg int64
 	for i, s := range steps {

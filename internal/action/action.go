@@ -62,6 +62,9 @@ type Store interface {
 	TakeRecord(ctx context.Context, key string) ([]byte, error)
 	DeleteRecord(ctx context.Context, key string) error
 	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error)
+	// Digest names a key made of customer and location IDs opaquely: a keyed digest, so
+	// the IDs cannot be tested against it without the store's key.
+	Digest(name string) string
 }
 
 // Clock is the engine's time: Now for records and texts, After for the follow-through's polls

@@ -3,8 +3,6 @@ package action
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -86,9 +84,11 @@ type podBase struct {
 func pendingKey(key string) string { return "act:pend:" + key }
 func epochKey(user int64) string   { return "act:epoch:" + strconv.FormatInt(user, 10) }
 func rateKey(user int64) string    { return "act:rate:" + strconv.FormatInt(user, 10) }
-func coolKey(scope string, t Target, node string) string {
-	h := sha256.Sum256([]byte(scope + "|" + t.CustomerID + "|" + t.LocationID + "|" + strings.ToUpper(node)))
-	return "act:cool:" + hex.EncodeToString(h[:16])
+
+// coolKey names a target's cooldown (and its lock) by the store's keyed digest: an unkeyed
+// hash of the IDs could be matched against a list of customer IDs.
+func (e *Engine) coolKey(scope string, t Target, node string) string {
+	return "act:cool:" + e.st.Digest(scope+"|"+t.CustomerID+"|"+t.LocationID+"|"+strings.ToUpper(node))
 }
 
 const keyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -306,7 +306,7 @@ func (e *Engine) Confirm(ctx context.Context, acc Access, key string, user, chat
 	ev.Result = "confirmed"
 	e.obs.Audit(ev)
 
-	unlock, err := e.st.Lock(ctx, coolKey("lock", rec.Target, ""), targetLockTTL)
+	unlock, err := e.st.Lock(ctx, e.coolKey("lock", rec.Target, ""), targetLockTTL)
 	if err != nil {
 		return nil, fmt.Errorf("lock the target: %w", err)
 	}

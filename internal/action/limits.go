@@ -100,7 +100,7 @@ func (e *Engine) checkLimits(ctx context.Context, kind Kind, t Target, user int6
 		if sc.node {
 			node = t.NodeID
 		}
-		raw, err := e.st.GetRecord(ctx, coolKey(sc.scope, t, node))
+		raw, err := e.st.GetRecord(ctx, e.coolKey(sc.scope, t, node))
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
@@ -172,5 +172,5 @@ func (e *Engine) coolDown(ctx context.Context, kind Kind, t Target, now time.Tim
 	if err != nil {
 		return err
 	}
-	return e.st.PutRecord(ctx, coolKey(scopes[0].scope, t, node), raw, wait)
+	return e.st.PutRecord(ctx, e.coolKey(scopes[0].scope, t, node), raw, wait)
 }

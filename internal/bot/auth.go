@@ -182,8 +182,13 @@ func (b *Bot) authInput(ctx context.Context, r *request, isSkip bool) (handled b
 	return true, err
 }
 
-// deleteSecretMessage deletes the message that carried (or may have carried) the header.
+// deleteSecretMessage deletes the message that carried (or may have carried) the header, once
+// per update (Handle tries first, before the store), and reports whether it is gone.
 func (b *Bot) deleteSecretMessage(ctx context.Context, r *request) bool {
+	if r.secretTried {
+		return r.secretDeleted
+	}
+	r.secretTried = true
 	if r.u.MessageID == 0 {
 		return false
 	}
@@ -191,6 +196,7 @@ func (b *Bot) deleteSecretMessage(ctx context.Context, r *request) bool {
 		b.log.Warn("delete header message failed", "chat", r.u.ChatID, "err", err)
 		return false
 	}
+	r.secretDeleted = true
 	return true
 }
 

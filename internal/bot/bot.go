@@ -75,7 +75,9 @@ type Store interface {
 	GetSealedTemp(ctx context.Context, userID int64, key string) ([]byte, error)
 	PutSealedTemp(ctx context.Context, userID int64, key string, val []byte, ttl time.Duration) error
 	DeleteSealedTemp(ctx context.Context, userID int64, key string) error
-	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error)
+	HoldLock(ctx context.Context, key string, ttl time.Duration) (release func(), err error)
+	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error) // the actions' short sections
+	Digest(name string) string                                                          // the actions' keyed record names
 	// The actions' records: confirmations (taken once), cooldowns, limits.
 	PutRecord(ctx context.Context, key string, plaintext []byte, ttl time.Duration) error
 	GetRecord(ctx context.Context, key string) ([]byte, error)
@@ -87,7 +89,9 @@ type Store interface {
 type CommandInfo struct{ Name, Description string }
 
 const (
-	userLockTTL     = 2 * time.Minute
+	// userLockTTL is how long a user waits after a replica died holding their lock (the lock
+	// is renewed while an update runs, however long it takes).
+	userLockTTL     = 10 * time.Second
 	denyReplyEvery  = 10 * time.Minute
 	defaultAuthIdle = 10 * time.Minute
 	// Answers faster than this need no progress message (a cached report takes ~1 ms, a
@@ -219,6 +223,9 @@ type request struct {
 	phTimer     *time.Timer // the delayed placeholder, if any
 	typingTimer *time.Timer // the delayed typing indicator, if any
 	phDone      bool        // a reply has started: no placeholder any more
+
+	secretTried   bool // the update's message may carry a secret and its deletion was tried
+	secretDeleted bool // … and it is deleted
 }
 
 // Handle processes one update. It never panics outward and only blocks on this user's lock.
@@ -260,6 +267,11 @@ func (b *Bot) Handle(ctx context.Context, u Update) {
 		b.onService(ctx, r)
 		return
 	}
+	// A secret must leave the chat before anything that can fail (the store, Plume): in a
+	// private chat the /auth step or the reply says what happened; a group's is exposedInGroup.
+	if u.Callback == nil && private(u) && looksLikeHeader(u.Text) {
+		b.deleteSecretMessage(ctx, r)
+	}
 	if b.exposedInGroup(ctx, r) {
 		return
 	}
@@ -274,7 +286,7 @@ func (b *Bot) Handle(ctx context.Context, u Update) {
 	if u.Callback != nil && !b.preanswer(ctx, r) {
 		return
 	}
-	unlock, err := b.st.Lock(ctx, "lock:user:"+strconv.FormatInt(u.UserID, 10), userLockTTL)
+	unlock, err := b.st.HoldLock(ctx, "user:"+strconv.FormatInt(u.UserID, 10), userLockTTL)
 	if err != nil {
 		r.command = commandName(u)
 		b.finish(ctx, r, fmt.Errorf("lock user: %w", err))
@@ -336,11 +348,24 @@ func (b *Bot) finish(ctx context.Context, r *request, err error) {
 	case errors.As(err, &pe):
 		r.outcome = "error:" + pe.Kind.String()
 		b.replyText(ctx, r, render.Error(err)+chatAdvice(err))
+	case errors.Is(err, store.ErrUnavailable):
+		r.outcome = "error:storage"
+		b.log.Warn("storage unavailable", "user", r.u.UserID, "chat", r.u.ChatID, "command", r.command, "err", err)
+		b.replyText(ctx, r, msgStorageUnavailable+r.secretLeft())
 	default:
 		r.outcome = "error:internal"
 		b.log.Error("handler failed", "user", r.u.UserID, "chat", r.u.ChatID, "command", r.command, "err", err)
-		b.replyText(ctx, r, msgSomethingWrong)
+		b.replyText(ctx, r, msgSomethingWrong+r.secretLeft())
 	}
+}
+
+// secretLeft is the line to add to an error reply when the update's message looked like a
+// secret and could not be deleted: the user must delete it.
+func (r *request) secretLeft() string {
+	if r.secretTried && !r.secretDeleted {
+		return "\n❗ I could not delete your message with the header: please delete it yourself."
+	}
+	return ""
 }
 
 // audit writes the one log event per command and counts it.
@@ -361,6 +386,9 @@ func (e usageError) Error() string { return string(e) }
 
 const msgSomethingWrong = "⚠️ Something went wrong on my side. Please try again."
 
+// msgStorageUnavailable answers an update the store could not serve (Redis down or paused).
+const msgStorageUnavailable = "⏳ My storage is unavailable right now. Please try again in a moment."
+
 // chatAdvice is what an agent can do in this chat about a Plume error, as a line to append
 // to its text; plume's own texts name no chat command.
 func chatAdvice(err error) string {
@@ -370,8 +398,14 @@ func chatAdvice(err error) string {
 	return ""
 }
 
-// isNotFound reports a missing store record.
-func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+// isNotFound reports a store record that is missing, or that cannot be opened: for the user it
+// is gone either way (a rotation that lost its key must not strand anyone on an error).
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) || unreadable(err) }
+
+// unreadable reports a store record sealed with a key the bot no longer holds, or damaged.
+func unreadable(err error) bool {
+	return errors.Is(err, store.ErrWrongKey) || errors.Is(err, store.ErrCorrupt)
+}
 
 // ActiveConversations is the number of /auth conversations in progress whose last step this
 // process handled (the metrics gauge). An abandoned one stops counting when it expires.

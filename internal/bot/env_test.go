@@ -112,17 +112,19 @@ func (s *syncBuffer) String() string {
 
 // env is one bot wired to the real store (memory backend, sealed) and the real simulator.
 type env struct {
-	t     testing.TB
-	bg    context.Context
-	sim   *plumesim.Server
-	info  plumesim.Info
-	st    *store.Store
-	chat  *memChat
-	bot   *Bot
-	clock *fakeClock
-	logs  *syncBuffer
-	msgID atomic.Int64
-	cbID  atomic.Int64
+	t    testing.TB
+	bg   context.Context
+	sim  *plumesim.Server
+	info plumesim.Info
+	st   *store.Store
+	// storage is st's backend; a test can take it down (outage.down) or write raw records.
+	storage *outage
+	chat    *memChat
+	bot     *Bot
+	clock   *fakeClock
+	logs    *syncBuffer
+	msgID   atomic.Int64
+	cbID    atomic.Int64
 }
 
 const (
@@ -175,14 +177,15 @@ func newEnv(t testing.TB, o envOpt) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.New(context.Background(), store.NewMemory(), kr)
+	storage := &outage{Backend: store.NewMemory()}
+	st, err := store.New(context.Background(), storage, kr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	bg, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
-	e := &env{t: t, bg: bg, sim: sim, info: info, st: st, chat: newMemChat(t), clock: clock, logs: &syncBuffer{}}
+	e := &env{t: t, bg: bg, sim: sim, info: info, st: st, storage: storage, chat: newMemChat(t), clock: clock, logs: &syncBuffer{}}
 	cfg := Config{
 		AllowedUsers:   []int64{alice, bob},
 		AllowedChats:   []int64{group},

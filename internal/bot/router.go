@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"plumebot/internal/action"
@@ -136,15 +137,20 @@ var mainCommands = []string{"health", "devices", "find", "locations", "node"}
 
 // sendHelp shows the commands and the legend to a user who can query Plume, and how to
 // /auth to one who cannot. /start (welcome) also says what the bot is for and, to someone
-// without credentials of their own, that the shared ones let them start right away.
+// without credentials of their own, that the shared ones let them start right away. Saved
+// credentials that no longer open count as none, and the text says so first.
 func (b *Bot) sendHelp(ctx context.Context, r *request, welcome bool) error {
 	_, own, hasCreds, err := b.credentials(ctx, r.u.UserID)
-	if err != nil {
+	unreadable := errors.Is(err, errCredsUnreadable)
+	if err != nil && !unreadable {
 		return err
 	}
 	var sb strings.Builder
 	if welcome {
 		sb.WriteString("👋 <b>plumebot</b> checks a subscriber's Plume WiFi for support staff.\n\n")
+	}
+	if unreadable {
+		sb.WriteString(string(errCredsUnreadable) + "\n\n")
 	}
 	if !hasCreds {
 		if welcome {

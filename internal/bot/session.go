@@ -43,9 +43,15 @@ type settings struct {
 }
 
 // credentials returns the user's own credentials, else the operator's; ok is false with none.
+// Own credentials that cannot be opened (sealed with a key this bot no longer holds, or
+// damaged) are errCredsUnreadable: the user must sign in again, and is told so rather than
+// silently switched to the operator's.
 func (b *Bot) credentials(ctx context.Context, userID int64) (creds plume.Credentials, own, ok bool, err error) {
 	raw, err := b.st.GetUser(ctx, userID, kindCreds)
 	switch {
+	case unreadable(err):
+		b.log.Warn("stored credentials cannot be opened; the user must sign in again", "user", userID, "err", err)
+		return creds, false, false, errCredsUnreadable
 	case err == nil:
 		var sc storedCreds
 		if err := json.Unmarshal(raw, &sc); err != nil {
@@ -62,6 +68,10 @@ func (b *Bot) credentials(ctx context.Context, userID int64) (creds plume.Creden
 }
 
 const msgNotSignedIn = "🔒 You are not signed in to Plume. Send /auth in a private chat with me to add your credentials."
+
+// errCredsUnreadable is the reply to a user whose saved credentials no longer open.
+const errCredsUnreadable = usageError("🔒 I can no longer read your saved Plume credentials (the bot's " +
+	"encryption key changed). Send /auth in a private chat with me to add them again, or /logout to forget them.")
 
 // session resolves the update's credentials into their Plume access.
 func (b *Bot) session(ctx context.Context, userID int64) (*plumedata.Session, error) {

@@ -27,6 +27,7 @@ const (
 	ModeServe Mode = iota
 	ModeCheck
 	ModeDemo
+	ModeRekey // only the store's variables matter
 )
 
 // Config is the whole validated configuration.
@@ -65,6 +66,7 @@ type Config struct {
 	AllowedHosts []string
 	PlumeTimeout time.Duration
 	PlumeRate    float64
+	CacheBytes   int64 // PLUMEBOT_CACHE_MB: the in-process Plume cache's budget
 
 	// Warnings are non-fatal observations to log at start.
 	Warnings []string
@@ -110,6 +112,7 @@ func Load(getenv func(string) string, mode Mode) (*Config, error) {
 		AllowedHosts:   plume.ParseAllowedHosts(l.str("PLUME_ALLOWED_HOSTS", plume.DefaultAllowedHosts)),
 		PlumeTimeout:   time.Duration(l.positive("PLUME_TIMEOUT", 10) * float64(time.Second)),
 		PlumeRate:      l.positive("PLUME_RATE_LIMIT", 6),
+		CacheBytes:     int64(l.positive("PLUMEBOT_CACHE_MB", 64) * (1 << 20)),
 	}
 	c.ReportsBase = l.str("PLUME_REPORTS_BASE", plume.DefaultReportsBase(c.APIBase))
 	c.LogLevel = l.level("PLUMEBOT_LOG_LEVEL")

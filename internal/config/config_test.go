@@ -29,8 +29,8 @@ func TestLoadDefaults(t *testing.T) {
 	if c.ReportsBase != "https://piranha-gamma.prod.us-west-2.aws.plumenet.io/reports" {
 		t.Errorf("ReportsBase = %q", c.ReportsBase)
 	}
-	if c.PlumeTimeout != 10*time.Second || c.PlumeRate != 6 {
-		t.Errorf("timeout %v rate %v", c.PlumeTimeout, c.PlumeRate)
+	if c.PlumeTimeout != 10*time.Second || c.PlumeRate != 6 || c.CacheBytes != 64<<20 {
+		t.Errorf("timeout %v rate %v cache %d", c.PlumeTimeout, c.PlumeRate, c.CacheBytes)
 	}
 	if c.AllowEveryone || len(c.AllowedUsers) != 0 {
 		t.Error("access must default to deny")
@@ -59,6 +59,9 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"bad bool", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUMEBOT_ALLOW_EVERYONE": "yes please"}, ModeServe, "PLUMEBOT_ALLOW_EVERYONE"},
 		{"http api", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUME_API_BASE": "http://x.plume.com/api"}, ModeServe, "PLUME_API_BASE"},
 		{"host not allowed", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUME_SSO_URL": "https://evil.example/token"}, ModeServe, "PLUME_SSO_URL"},
+		{"cache size", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUMEBOT_CACHE_MB": "0"}, ModeServe, "PLUMEBOT_CACHE_MB"},
+		{"port 0", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUME_API_BASE": "https://x.plume.com:0/api"}, ModeServe, "PLUME_API_BASE"},
+		{"port too big", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUME_SSO_URL": "https://sso.plume.com:65536/token"}, ModeServe, "PLUME_SSO_URL"},
 		{"webhook without secret", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUMEBOT_WEBHOOK_URL": "https://bot.example/hook", "PLUMEBOT_LISTEN_ADDR": ":8080"}, ModeServe, "PLUMEBOT_WEBHOOK_SECRET"},
 		{"webhook bad secret", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUMEBOT_WEBHOOK_URL": "https://bot.example/hook", "PLUMEBOT_WEBHOOK_SECRET": "has space", "PLUMEBOT_LISTEN_ADDR": ":8080"}, ModeServe, "PLUMEBOT_WEBHOOK_SECRET"},
 		{"check without creds", map[string]string{}, ModeCheck, "PLUME_AUTH_HEADER"},

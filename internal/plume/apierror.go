@@ -47,6 +47,9 @@ func responseError(endpoint string, resp *http.Response, body []byte, now time.T
 	msg, isLoopback := parseLoopback(body)
 	e.Detail = msg
 	switch {
+	case st >= 300 && st < 400:
+		e.Kind = KindRedirect
+		e.Detail = redirectTarget(resp)
 	case st == http.StatusUnauthorized:
 		e.Kind = KindUnauthorized
 	case st == http.StatusForbidden && isLoopback:
@@ -76,6 +79,17 @@ func responseError(endpoint string, resp *http.Response, body []byte, now time.T
 		e.Kind = KindUnknown
 	}
 	return e
+}
+
+// redirectTarget says where a 3xx answer pointed, for the error a person reads: scheme, host
+// and path only. Userinfo, query and fragment are dropped: they may carry a token or a name.
+func redirectTarget(resp *http.Response) string {
+	loc, err := resp.Location() // resolved against the request's URL
+	if err != nil {
+		return "an address it did not give"
+	}
+	t := url.URL{Scheme: loc.Scheme, Host: loc.Host, Path: loc.Path}
+	return sanitize(t.String(), maxDetail)
 }
 
 // retryAfter parses a Retry-After header (delay seconds or an HTTP date); 0 when absent/bad.

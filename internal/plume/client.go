@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"plumebot/internal/secret"
@@ -29,7 +30,7 @@ const (
 
 // Options tune a Client. The zero value is usable.
 type Options struct {
-	HTTPClient   *http.Client     // default: a shared client with a tuned transport (TLS always verified)
+	HTTPClient   *http.Client     // default: a shared client with a tuned transport (TLS always verified); its redirect policy is replaced (see noRedirects)
 	Timeout      time.Duration    // per HTTP attempt; default 10s (PLUME_TIMEOUT)
 	Limits       *HostLimits      // shared per-host API rate limits; nil = a process-wide NewHostLimits(6, 6); see HostLimits.wait for the error kinds
 	Observer     Observer         // optional metrics hook
@@ -66,6 +67,17 @@ var defaultHTTPClient = sync.OnceValue(func() *http.Client {
 	t.ResponseHeaderTimeout = 30 * time.Second
 	return &http.Client{Transport: StripedTransport(t, 4)}
 })
+
+// noRedirects returns a copy of hc that never follows a redirect: every request of a Client
+// carries a credential (the Basic header to the SSO, the bearer token to the API), and Go
+// would send it on to a 307's target, http:// or another allowed-or-not host alike. Plume's
+// token and API endpoints do not redirect, so a 3xx is answered to the caller as an error
+// (KindRedirect, or KindTokenFailed with CauseRedirect) that says where it pointed.
+func noRedirects(hc *http.Client) *http.Client {
+	cp := *hc
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cp
+}
 
 // NewClient checks creds (https URLs, allowed hosts, partner ID, header) and returns a client.
 // Nothing is sent until the first call.
@@ -111,6 +123,7 @@ func NewClient(creds Credentials, opts Options) (*Client, error) {
 	if c.http == nil {
 		c.http = defaultHTTPClient()
 	}
+	c.http = noRedirects(c.http)
 	if c.timeout <= 0 {
 		c.timeout = defaultTimeout
 	}
@@ -184,12 +197,24 @@ func get[T any](ctx context.Context, c *Client, r *request, decode func([]byte) 
 		var zero T
 		return zero, err
 	}
+	if n, ok := ctx.Value(bodySizeKey{}).(*atomic.Int64); ok {
+		n.Add(int64(len(body)))
+	}
 	v, err := decode(body)
 	if err != nil {
 		var zero T
 		return zero, invalidResponse(r.endpoint, status, err)
 	}
 	return v, nil
+}
+
+type bodySizeKey struct{}
+
+// WithBodySize returns a context under which every read adds to n the length in bytes of the
+// response body it decodes (after any Content-Encoding): how a cache weighs what it keeps
+// without encoding the value again.
+func WithBodySize(ctx context.Context, n *atomic.Int64) context.Context {
+	return context.WithValue(ctx, bodySizeKey{}, n)
 }
 
 // send performs r, retrying reads (not writes) on 502/503/504 and network errors with

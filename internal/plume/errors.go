@@ -23,6 +23,7 @@ const (
 	KindInvalidResponse      // body not what we can decode
 	KindTokenFailed          // the SSO token request failed (see TokenCause)
 	KindTLS                  // the server's certificate is not trusted (Host names it)
+	KindRedirect             // the API answered 3xx: credentials never follow a redirect (Detail: where it pointed)
 )
 
 // kindNames are the kinds' names: stable, lower-case words, used as metrics labels and in logs.
@@ -39,6 +40,7 @@ var kindNames = [...]string{
 	KindInvalidResponse: "invalid_response",
 	KindTokenFailed:     "token_failed",
 	KindTLS:             "tls",
+	KindRedirect:        "redirect",
 }
 
 // String names the kind ("not_found", "rate_limited"…); a kind outside the list is "unknown".
@@ -59,6 +61,7 @@ const (
 	CauseScope                          // invalid_scope, wrong partner ID, unsupported/invalid grant, invalid_request
 	CauseUnreachable                    // network error, timeout, 5xx at the SSO
 	CauseBadResponse                    // 200 without an access_token, unparseable body
+	CauseRedirect                       // the token URL answered 3xx (Detail: where it pointed)
 )
 
 // Error is the one error type of this package. Build it with the package's helpers; match it
@@ -87,6 +90,7 @@ var (
 	ErrInvalidResponse = &Error{Kind: KindInvalidResponse}
 	ErrTokenFailed     = &Error{Kind: KindTokenFailed}
 	ErrTLS             = &Error{Kind: KindTLS}
+	ErrRedirect        = &Error{Kind: KindRedirect}
 )
 
 // Is matches any *Error of the same Kind, so errors.Is(err, ErrNotFound) works.
@@ -154,6 +158,8 @@ func (e *Error) UserMessage() string {
 		return fmt.Sprintf("Plume had an internal error (HTTP %d). Try again later.", e.Status)
 	case KindInvalidResponse:
 		return "Plume sent a response plumebot could not read."
+	case KindRedirect:
+		return fmt.Sprintf("Plume answered with a redirect (HTTP %d) to %s; plumebot never sends credentials to a redirect. Check the API base URL.", e.Status, e.Detail)
 	case KindTokenFailed:
 		switch e.Cause {
 		case CauseCredentialsRejected:
@@ -164,6 +170,9 @@ func (e *Error) UserMessage() string {
 			return "The SSO token URL could not be reached. Check the URL and try again."
 		case CauseBadResponse:
 			return "The SSO answered without a usable token. Check the token URL."
+		case CauseRedirect:
+			return "The SSO token URL answered with a redirect to " + e.Detail +
+				"; plumebot never sends credentials to a redirect. Check the token URL."
 		}
 		return "Getting a Plume access token failed."
 	}

@@ -291,7 +291,7 @@ func TestKind_String(t *testing.T) {
 		KindForbidden: "forbidden", KindRateLimited: "rate_limited", KindNotFound: "not_found",
 		KindTimeout: "timeout", KindNetwork: "network", KindUpstream: "upstream",
 		KindInvalidResponse: "invalid_response", KindTokenFailed: "token_failed",
-		KindTLS: "tls", KindTLS + 1: "unknown", -1: "unknown",
+		KindTLS: "tls", KindRedirect: "redirect", KindRedirect + 1: "unknown", -1: "unknown",
 	}
 	for k, name := range want {
 		if got := k.String(); got != name {
@@ -308,8 +308,8 @@ func TestKind_String(t *testing.T) {
 func TestUserMessage_namesNoChatCommand(t *testing.T) {
 	t.Parallel()
 	command := regexp.MustCompile(`(^|\s)/[a-z]`)
-	for k := KindUnknown; k <= KindTokenFailed; k++ {
-		for c := CauseNone; c <= CauseBadResponse; c++ {
+	for k := KindUnknown; k <= KindRedirect; k++ {
+		for c := CauseNone; c <= CauseRedirect; c++ {
 			e := &Error{Kind: k, Cause: c, Status: 500, RetryAfter: time.Minute}
 			if msg := e.UserMessage(); command.MatchString(msg) {
 				t.Errorf("%s/%d: %q names a chat command", k, c, msg)

@@ -81,6 +81,12 @@ func (s ssoSource) fetch(ctx context.Context, fetchedAt time.Time) (*oauth2.Toke
 		}
 		return nil, tokenError(CauseUnreachable, 0, "", stripURL(err))
 	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		resp.Body.Close()
+		e := tokenError(CauseRedirect, resp.StatusCode, "", nil)
+		e.Detail = redirectTarget(resp)
+		return nil, e
+	}
 	body, err := readBody(resp, c.maxBody)
 	if err != nil {
 		if resp.StatusCode >= 500 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -106,8 +107,8 @@ func ValidateAuthHeader(h string) error {
 }
 
 // ValidateURL checks a Plume URL (token URL, API or reports base) typed by a user or operator:
-// https only, a host, no user:password part, and, when allowedHosts is non-nil, a host that
-// matches one entry. Matching is case-insensitive and ignores the port:
+// https only, a host, no user:password part, no query or fragment, a port (if any) from 1 to
+// 65535, and, when allowedHosts is non-nil, a host that matches one entry. Matching is case-insensitive and ignores the port:
 //   - ".plume.com" matches any subdomain (sso.plume.com, a.b.plume.com) but not plume.com itself;
 //   - "plume.com" matches plume.com exactly and any subdomain of it (never "evilplume.com").
 //
@@ -133,6 +134,12 @@ func ValidateURL(raw string, allowedHosts []string) error {
 	}
 	if u.Fragment != "" || u.RawQuery != "" {
 		return invalidInput("The URL must not contain a query (?…) or fragment (#…).")
+	}
+	if p := u.Port(); p != "" {
+		// url.Parse takes any digits: port 0 dials a random port, 70000 wraps or fails late.
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return invalidInput("The URL's port must be a number from 1 to 65535.")
+		}
 	}
 	if allowedHosts == nil {
 		return nil

@@ -148,6 +148,12 @@ func TestValidateURL(t *testing.T) {
 		{"https://127.0.0.1:8443/api", []string{}, false}, // empty: nothing allowed
 		{"https://127.0.0.1:8443/api", []string{"127.0.0.1"}, true},
 		{"https://1127.0.0.1/api", []string{"127.0.0.1"}, false}, // IPs match exactly
+		{"https://127.0.0.1:1/api", nil, true},                   // ports 1 to 65535
+		{"https://127.0.0.1:65535/api", nil, true},
+		{"https://127.0.0.1:0/api", nil, false},
+		{"https://127.0.0.1:65536/api", nil, false},
+		{"https://127.0.0.1:99999999999999999999/api", nil, false},
+		{"https://x.plume.com:00000/api", allowed, false},
 	}
 	for _, tt := range tests {
 		err := ValidateURL(tt.url, tt.hosts)

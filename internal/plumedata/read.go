@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"plumebot/internal/plume"
@@ -43,21 +44,22 @@ func read[T any](ctx context.Context, s *Session, endpoint string, ttl time.Dura
 	src := s.src
 	key := s.fp + "|" + endpoint + "|" + strings.Join(ids, "|")
 	start := src.now()
-	v, at, hit, err := src.cache.get(ctx, key, ttl, fresh, func(ctx context.Context) (any, time.Time, error) {
+	v, at, hit, err := src.cache.get(ctx, key, ttl, fresh, func(ctx context.Context) (any, time.Time, int64, error) {
 		if src.shared != nil && !fresh {
-			if v, at, ok := sharedGet[T](ctx, src, key, ttl); ok {
-				return v, at, nil
+			if v, at, size, ok := sharedGet[T](ctx, src, key, ttl); ok {
+				return v, at, size, nil
 			}
 		}
-		v, err := fn(ctx, s.client)
+		var size atomic.Int64
+		v, err := fn(plume.WithBodySize(ctx, &size), s.client)
 		if err != nil {
-			return nil, time.Time{}, err
+			return nil, time.Time{}, 0, err
 		}
 		at := src.now()
 		if src.shared != nil {
 			sharedPut(ctx, src, key, v, at, ttl)
 		}
-		return v, at, nil
+		return v, at, size.Load(), nil
 	})
 	// A value fetched before this call started came from another replica's fetch.
 	hit = hit || (err == nil && at.Before(start))
@@ -77,20 +79,22 @@ type sharedEntry[T any] struct {
 // sharedUser is the user ID the shared cache is sealed under: no Telegram user has ID 0.
 const sharedUser = 0
 
-func sharedGet[T any](ctx context.Context, src *Source, key string, ttl time.Duration) (T, time.Time, bool) {
+// sharedGet reads key from the shared tier; size is the length of its JSON, the weight of its
+// in-process copy.
+func sharedGet[T any](ctx context.Context, src *Source, key string, ttl time.Duration) (v T, at time.Time, size int64, ok bool) {
 	var zero T
 	raw, err := src.shared.GetSealedTemp(ctx, sharedUser, "cache:"+key)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			src.log.Warn("shared cache read failed", "err", err)
 		}
-		return zero, time.Time{}, false
+		return zero, time.Time{}, 0, false
 	}
 	var e sharedEntry[T]
 	if err := json.Unmarshal(raw, &e); err != nil || !src.now().Before(e.At.Add(ttl)) {
-		return zero, time.Time{}, false
+		return zero, time.Time{}, 0, false
 	}
-	return e.Val, e.At, true
+	return e.Val, e.At, int64(len(raw)), true
 }
 
 func sharedPut[T any](ctx context.Context, src *Source, key string, v T, at time.Time, ttl time.Duration) {

@@ -36,8 +36,11 @@ type Config struct {
 	// Shared, when set, is the cache tier replicas share; nil keeps the cache in-process.
 	Shared   SharedStore
 	Observer Observer
-	Logger   *slog.Logger     // default: discard
-	Now      func() time.Time // the cache's clock; default time.Now
+	// CacheBytes bounds the in-process cache (PLUMEBOT_CACHE_MB): each entry weighs the
+	// length of the body it was decoded from; 0 is DefaultCacheBytes.
+	CacheBytes int64
+	Logger     *slog.Logger     // default: discard
+	Now        func() time.Time // the cache's clock; default time.Now
 }
 
 // maxClients bounds the client pool. Credentials come and go rarely; dropping every client
@@ -73,13 +76,16 @@ func New(cfg Config) *Source {
 	if cfg.Plume.Logger == nil {
 		cfg.Plume.Logger = cfg.Logger
 	}
+	if cfg.CacheBytes <= 0 {
+		cfg.CacheBytes = DefaultCacheBytes
+	}
 	return &Source{
 		opts:    cfg.Plume,
 		shared:  cfg.Shared,
 		obs:     cfg.Observer,
 		log:     cfg.Logger,
 		now:     cfg.Now,
-		cache:   newCache(cfg.Now, maxCacheEntries),
+		cache:   newCache(cfg.Now, cfg.CacheBytes),
 		clients: map[string]*plume.Client{},
 	}
 }

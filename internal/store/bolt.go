@@ -113,7 +113,7 @@ func (b *boltBackend) Get(ctx context.Context, key string) ([]byte, error) {
 		if errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("store: bolt get: %w", err)
+		return nil, boltErr("get", err)
 	}
 	if val == nil {
 		val = []byte{}
@@ -154,7 +154,7 @@ func (b *boltBackend) Put(ctx context.Context, key string, val []byte, ttl time.
 	if err := b.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(boltBucket).Put([]byte(key), raw)
 	}); err != nil {
-		return fmt.Errorf("store: bolt put: %w", err)
+		return boltErr("put", err)
 	}
 	return nil
 }
@@ -169,7 +169,7 @@ func (b *boltBackend) Delete(ctx context.Context, key string) error {
 	if err := b.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(boltBucket).Delete([]byte(key))
 	}); err != nil {
-		return fmt.Errorf("store: bolt delete: %w", err)
+		return boltErr("delete", err)
 	}
 	return nil
 }
@@ -196,7 +196,7 @@ func (b *boltBackend) Take(ctx context.Context, key string) ([]byte, error) {
 		if errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("store: bolt take: %w", err)
+		return nil, boltErr("take", err)
 	}
 	if val == nil {
 		return nil, ErrNotFound
@@ -222,7 +222,7 @@ func (b *boltBackend) Keys(ctx context.Context, prefix string) ([]string, error)
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: bolt keys: %w", err)
+		return nil, boltErr("keys", err)
 	}
 	return keys, nil
 }
@@ -248,9 +248,14 @@ func (b *boltBackend) Ping(ctx context.Context) error {
 		return fmt.Errorf("store: %w", err)
 	}
 	if err := b.db.View(func(*bolt.Tx) error { return nil }); err != nil {
-		return fmt.Errorf("store: bolt: %w", err)
+		return boltErr("ping", err)
 	}
 	return nil
+}
+
+// boltErr wraps a failed bolt transaction (a closed database, a disk error) as ErrUnavailable.
+func boltErr(op string, err error) error {
+	return fmt.Errorf("store: bolt %s: %w: %w", op, ErrUnavailable, err)
 }
 
 func (b *boltBackend) Close() error {

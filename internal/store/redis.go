@@ -73,6 +73,7 @@ func OpenRedis(ctx context.Context, rawURL string, prefix string) (Backend, erro
 	if prefix == "" {
 		prefix = DefaultRedisPrefix
 	}
+	failFast(opts)
 	redisLogOnce.Do(func() { redis.SetLogger(slogRedis{}) })
 	c := redis.NewClient(opts)
 	if err := c.Ping(ctx).Err(); err != nil {
@@ -82,13 +83,37 @@ func OpenRedis(ctx context.Context, rawURL string, prefix string) (Backend, erro
 	return &redisBackend{c: c, prefix: prefix}, nil
 }
 
+// Redis trouble must cost a user seconds: go-redis's defaults (5 s per read, 3 retries, a
+// timeout retried too) keep a command waiting 20 s on a paused Redis before it fails. A command now waits at most redisTimeout and is retried once (a connection that
+// died between its health check and its use), so an unavailable store is reported in about
+// 4 s. Options the URL sets (dial_timeout, read_timeout, max_retries…) are kept.
+const (
+	redisTimeout    = 2 * time.Second
+	redisMaxRetries = 1
+)
+
+func failFast(o *redis.Options) {
+	if o.DialTimeout == 0 {
+		o.DialTimeout = redisTimeout
+	}
+	if o.ReadTimeout == 0 {
+		o.ReadTimeout = redisTimeout
+	}
+	if o.WriteTimeout == 0 {
+		o.WriteTimeout = redisTimeout
+	}
+	if o.MaxRetries == 0 {
+		o.MaxRetries = redisMaxRetries
+	}
+}
+
 func (r *redisBackend) Get(ctx context.Context, key string) ([]byte, error) {
 	v, err := r.c.Get(ctx, r.prefix+key).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: redis get: %w", err)
+		return nil, redisErr(ctx, "get", err)
 	}
 	return v, nil
 }
@@ -102,14 +127,14 @@ func (r *redisBackend) Put(ctx context.Context, key string, val []byte, ttl time
 	}
 	// go-redis sends SET … PX for sub-second or fractional TTLs, EX otherwise; 0: no expiry.
 	if err := r.c.Set(ctx, r.prefix+key, val, ttl).Err(); err != nil {
-		return fmt.Errorf("store: redis put: %w", err)
+		return redisErr(ctx, "put", err)
 	}
 	return nil
 }
 
 func (r *redisBackend) Delete(ctx context.Context, key string) error {
 	if err := r.c.Del(ctx, r.prefix+key).Err(); err != nil {
-		return fmt.Errorf("store: redis delete: %w", err)
+		return redisErr(ctx, "delete", err)
 	}
 	return nil
 }
@@ -120,7 +145,7 @@ func (r *redisBackend) Take(ctx context.Context, key string) ([]byte, error) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: redis take: %w", err)
+		return nil, redisErr(ctx, "take", err)
 	}
 	return v, nil
 }
@@ -139,7 +164,7 @@ func (r *redisBackend) Keys(ctx context.Context, prefix string) ([]string, error
 		seen[k] = struct{}{}
 	}
 	if err := iter.Err(); err != nil {
-		return nil, fmt.Errorf("store: redis keys: %w", err)
+		return nil, redisErr(ctx, "keys", err)
 	}
 	keys := make([]string, 0, len(seen))
 	for k := range seen {
@@ -168,7 +193,7 @@ func (r *redisBackend) AcquireLease(ctx context.Context, key, holder string, ttl
 	}
 	n, err := acquireLeaseScript.Run(ctx, r.c, []string{r.prefix + redisLeaseNS + key}, holder, max(ttl.Milliseconds(), 1)).Int()
 	if err != nil {
-		return false, fmt.Errorf("store: redis acquire lease %q: %w", key, err)
+		return false, redisErr(ctx, "acquire lease", err)
 	}
 	return n == 1, nil
 }
@@ -179,7 +204,7 @@ func (r *redisBackend) RenewLease(ctx context.Context, key, holder string, ttl t
 	}
 	n, err := renewLeaseScript.Run(ctx, r.c, []string{r.prefix + redisLeaseNS + key}, holder, max(ttl.Milliseconds(), 1)).Int()
 	if err != nil {
-		return fmt.Errorf("store: redis renew lease %q: %w", key, err)
+		return redisErr(ctx, "renew lease", err)
 	}
 	if n != 1 {
 		return fmt.Errorf("%w: %q", ErrLeaseLost, key)
@@ -193,7 +218,7 @@ func (r *redisBackend) ReleaseLease(ctx context.Context, key, holder string) err
 	}
 	// unlockScript is the same compare-and-delete.
 	if err := unlockScript.Run(ctx, r.c, []string{r.prefix + redisLeaseNS + key}, holder).Err(); err != nil {
-		return fmt.Errorf("store: redis release lease %q: %w", key, err)
+		return redisErr(ctx, "release lease", err)
 	}
 	return nil
 }
@@ -217,10 +242,7 @@ func (r *redisBackend) Lock(ctx context.Context, key string, ttl time.Duration) 
 			err = nil
 		}
 		if err != nil {
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return nil, fmt.Errorf("store: lock %q: %w", key, ctxErr)
-			}
-			return nil, fmt.Errorf("store: redis lock %q: %w", key, err)
+			return nil, redisErr(ctx, "lock", err)
 		}
 		if ok {
 			var once sync.Once
@@ -249,7 +271,7 @@ func (r *redisBackend) unlock(k, token string) {
 
 func (r *redisBackend) Ping(ctx context.Context) error {
 	if err := r.c.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("store: redis ping: %w", err)
+		return redisErr(ctx, "ping", err)
 	}
 	return nil
 }
@@ -257,6 +279,16 @@ func (r *redisBackend) Ping(ctx context.Context) error {
 func (r *redisBackend) Close() error {
 	r.closeOnce.Do(func() { r.closeErr = r.c.Close() })
 	return r.closeErr
+}
+
+// redisErr wraps a failed Redis command: the caller's context ending stays that context's
+// error; anything else (refused, reset, timed out, paused, loading, closed) is ErrUnavailable.
+// The error names the operation, never a key (keys are digests, but a lock key is not).
+func redisErr(ctx context.Context, op string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("store: redis %s: %w", op, ctxErr)
+	}
+	return fmt.Errorf("store: redis %s: %w: %w", op, ErrUnavailable, err)
 }
 
 var redisLogOnce sync.Once

@@ -1,92 +1,25 @@
 package store_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"plumebot/internal/store"
+	"plumebot/internal/store/storetest"
 )
-
-// redisServer is a throwaway redis-server the test can stop and start again.
-type redisServer struct {
-	port int
-	cmd  *exec.Cmd
-}
-
-func startRedis(t *testing.T, port int) *redisServer {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not installed; this test runs its own throwaway server")
-	}
-	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--loglevel", "notice")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		found := false
-		for sc.Scan() {
-			if !found && strings.Contains(sc.Text(), "Ready to accept connections") {
-				found = true
-				ready <- true
-			}
-		}
-		if !found {
-			ready <- false
-		}
-	}()
-	rs := &redisServer{port: port, cmd: cmd}
-	t.Cleanup(rs.stop)
-	select {
-	case ok := <-ready:
-		if !ok {
-			t.Fatalf("redis-server on port %d exited before it was ready", port)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("redis-server did not become ready")
-	}
-	return rs
-}
-
-func (rs *redisServer) stop() {
-	if rs.cmd.ProcessState == nil {
-		rs.cmd.Process.Kill()
-		rs.cmd.Wait()
-	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // TestRedisGoneAndBack: with Redis down, operations fail with clear errors within their
 // context; once it is back, the same backend works again without a restart.
 func TestRedisGoneAndBack(t *testing.T) {
 	t.Parallel()
-	port := freePort(t)
-	srv := startRedis(t, port)
+	port := storetest.FreePort(t)
+	srv := storetest.StartRedis(t, port)
 	ctx := context.Background()
-	b, err := store.OpenRedis(ctx, fmt.Sprintf("redis://127.0.0.1:%d/0", port), "")
+	b, err := store.OpenRedis(ctx, srv.URL(0), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +32,7 @@ func TestRedisGoneAndBack(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srv.stop()
+	srv.Stop()
 	ops := []struct {
 		name string
 		fn   func(ctx context.Context) error
@@ -112,6 +45,13 @@ func TestRedisGoneAndBack(t *testing.T) {
 			u, err := s.Lock(ctx, "L", time.Second)
 			if err == nil {
 				u()
+			}
+			return err
+		}},
+		{"HoldLock", func(ctx context.Context) error {
+			release, err := s.HoldLock(ctx, "H", time.Second)
+			if err == nil {
+				release()
 			}
 			return err
 		}},
@@ -129,11 +69,14 @@ func TestRedisGoneAndBack(t *testing.T) {
 				if !strings.HasPrefix(err.Error(), "store: ") {
 					t.Errorf("error %q does not say it comes from the store", err)
 				}
+				if !errors.Is(err, store.ErrUnavailable) {
+					t.Errorf("error %q is not store.ErrUnavailable", err)
+				}
 			})
 		}
 	})
 
-	startRedis(t, port) // empty: no persistence
+	storetest.StartRedis(t, port) // empty: no persistence
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		pctx, cancel := context.WithTimeout(ctx, time.Second)
@@ -166,7 +109,7 @@ func TestOpenRedisErrors(t *testing.T) {
 	tests := []struct{ name, url, secret string }{
 		{"bad URL with password", "redis://:hunter2@[::1", "hunter2"},
 		{"bad scheme", "http://user:hunter2@127.0.0.1/0", "hunter2"},
-		{"nothing listening", fmt.Sprintf("redis://:hunter2@127.0.0.1:%d/0", freePort(t)), "hunter2"},
+		{"nothing listening", fmt.Sprintf("redis://:hunter2@127.0.0.1:%d/0", storetest.FreePort(t)), "hunter2"},
 	}
 	for _, tc := range tests {
 		b, err := store.OpenRedis(ctx, tc.url, "")

@@ -24,7 +24,13 @@ var ErrCorrupt = errors.New("store: sealed record is corrupt or was moved")
 // was released, or another holder took it.
 var ErrLeaseLost = errors.New("store: lease lost")
 
-var errClosed = errors.New("store: closed")
+// ErrUnavailable reports a backend that cannot serve the operation now: Redis refused,
+// reset, paused or too slow to answer, a bolt file that fails, a closed store. It says
+// nothing about the record; trying again in a moment may succeed. The caller's own context
+// ending is reported as that context's error instead.
+var ErrUnavailable = errors.New("store: unavailable")
+
+var errClosed = fmt.Errorf("%w: closed", ErrUnavailable)
 
 // Backend stores raw bytes with expiry. Memory, bolt and Redis implement it; all must pass
 // storetest.Run. Lock and lease keys live in namespaces separate from data keys and from
@@ -44,6 +50,9 @@ type Backend interface {
 	// bytewise, without duplicates; lock and lease keys are not data keys. It reads the
 	// whole key space under prefix: for listings of thousands, not millions.
 	Keys(ctx context.Context, prefix string) ([]string, error)
+	// CompareAndSwap replaces the value of key with new if it is exactly old, keeping its
+	// expiry: true when it did; false, nil when key is absent, expired or holds another value.
+	CompareAndSwap(ctx context.Context, key string, old, new []byte) (bool, error)
 	// Lock takes a lock that expires after ttl even if never released (a crashed holder
 	// cannot block others forever), waiting until it is acquired or ctx is done.
 	// unlock is idempotent and never releases a lock that expired and was taken by another.
@@ -72,46 +81,58 @@ const (
 // Store is the sealed layer the bot uses: user records are AES-256-GCM sealed and bound to
 // their user ID and kind; temp records expire.
 type Store struct {
-	b Backend
-	k *Keyring
+	b     Backend
+	k     *Keyring
+	names []byte      // HMAC key of record names (names.go)
+	holds holdWaiters // this process's waiters for HoldLock
 }
 
 // New wraps b, writing a sealed check record on first use and verifying it afterwards, so a
 // wrong PLUMEBOT_SECRET_KEY is reported at start rather than on each user's first command.
+// It also loads (or creates) the key that digests record names (names.go).
 func New(ctx context.Context, b Backend, k *Keyring) (*Store, error) {
 	if b == nil || k == nil {
 		return nil, errors.New("store: New needs a backend and a keyring")
 	}
 	s := &Store{b: b, k: k}
-	rec, err := b.Get(ctx, checkKey)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		sealed, err := k.seal([]byte(checkPlaintext), checkAD)
-		if err != nil {
-			return nil, err
-		}
-		if err := b.Put(ctx, checkKey, sealed, 0); err != nil {
-			return nil, fmt.Errorf("store: write check record: %w", err)
-		}
-		return s, nil
-	case err != nil:
-		return nil, fmt.Errorf("store: read check record: %w", err)
+	if err := s.verifyKey(ctx); err != nil {
+		return nil, err
 	}
-	pt, keyID, err := k.open(rec, checkAD)
-	if err != nil || string(pt) != checkPlaintext {
-		return nil, fmt.Errorf("%w: PLUMEBOT_SECRET_KEY (key ID %s) does not open this store, "+
-			"whose data was sealed with key ID %s; set PLUMEBOT_SECRET_KEY to that key "+
-			"(or give it as a previous key to rotate)", ErrWrongKey, k.currentID, recordKeyID(rec))
-	}
-	if keyID != k.currentID {
-		// Rotation: from now on the check record proves the new key.
-		if sealed, err := k.seal(pt, checkAD); err == nil {
-			if err := b.Put(ctx, checkKey, sealed, 0); err != nil {
-				return nil, fmt.Errorf("store: re-seal check record: %w", err)
-			}
-		}
+	if err := s.loadNames(ctx); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// verifyKey writes the check record on first use, else proves the keyring opens it.
+func (s *Store) verifyKey(ctx context.Context) error {
+	rec, err := s.b.Get(ctx, checkKey)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		sealed, err := s.k.seal([]byte(checkPlaintext), checkAD)
+		if err != nil {
+			return err
+		}
+		if err := s.b.Put(ctx, checkKey, sealed, 0); err != nil {
+			return fmt.Errorf("store: write check record: %w", err)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("store: read check record: %w", err)
+	}
+	pt, keyID, err := s.k.open(rec, checkAD)
+	if err != nil || string(pt) != checkPlaintext {
+		return fmt.Errorf("%w: PLUMEBOT_SECRET_KEY (key ID %s) does not open this store, "+
+			"whose data was sealed with key ID %s; set PLUMEBOT_SECRET_KEY to that key "+
+			"(or give it as a previous key to rotate)", ErrWrongKey, s.k.currentID, recordKeyID(rec))
+	}
+	if keyID != s.k.currentID {
+		// Rotation: from now on the check record proves the new key.
+		if _, err := s.reseal(ctx, checkKey, rec, pt, checkAD); err != nil {
+			return fmt.Errorf("store: re-seal check record: %w", err)
+		}
+	}
+	return nil
 }
 
 // validKind keeps kinds free of the separators used in keys and associated data.
@@ -131,12 +152,6 @@ func userKey(userID int64, kind string) string { return fmt.Sprintf("user:%d:%s"
 func userAD(userID int64, kind string) string {
 	return fmt.Sprintf("plumebot/v1|user:%d|%s", userID, kind)
 }
-func sealedTempKey(userID int64, key string) string { return fmt.Sprintf("stemp:%d:%s", userID, key) }
-
-// sealedTempAD contains a ':' after "temp", which kinds cannot, so it never equals a userAD.
-func sealedTempAD(userID int64, key string) string {
-	return fmt.Sprintf("plumebot/v1|user:%d|temp:%s", userID, key)
-}
 
 // GetUser opens the user's record of this kind. A record sealed with a previous key is
 // re-sealed with the current one.
@@ -154,10 +169,8 @@ func (s *Store) GetUser(ctx context.Context, userID int64, kind string) ([]byte,
 		return nil, fmt.Errorf("store: user %d %s: %w", userID, kind, err)
 	}
 	if keyID != s.k.currentID {
-		// Best effort: the read already succeeded, and the next read retries the re-seal.
-		if sealed, err := s.k.seal(pt, ad); err == nil {
-			_ = s.b.Put(ctx, key, sealed, 0)
-		}
+		// Best effort: the read already succeeded, and the next read (or a rekey) retries.
+		_, _ = s.reseal(ctx, key, rec, pt, ad)
 	}
 	return pt, nil
 }
@@ -183,59 +196,56 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64, kind string) error
 	return s.b.Delete(ctx, userKey(userID, kind))
 }
 
-func tempKey(key string) string { return "temp:" + key }
-
-// GetTemp returns an unsealed expiring value (button payloads, non-secret state).
+// GetTemp opens an expiring value stored with PutTemp (button payloads, markers).
+// ErrNotFound when absent or expired; ErrCorrupt or ErrWrongKey (wrapped) when it does not open.
 func (s *Store) GetTemp(ctx context.Context, key string) ([]byte, error) {
-	v, err := s.b.Get(ctx, tempKey(key))
-	if err != nil {
-		return nil, err
-	}
-	return v, nil
+	name := s.tempKey(key)
+	return s.getSealed(ctx, name, storedAD(name))
 }
 
-// PutTemp stores an unsealed value that expires after ttl (0: never). Never put secrets here.
+// PutTemp seals val and stores it under a digest of key, expiring after ttl (0: never).
+// Anything may go here, customer IDs included: neither key nor value is readable at rest.
 func (s *Store) PutTemp(ctx context.Context, key string, val []byte, ttl time.Duration) error {
-	return s.b.Put(ctx, tempKey(key), val, ttl)
+	name := s.tempKey(key)
+	return s.putSealed(ctx, name, storedAD(name), val, ttl)
 }
 
-// DeleteTemp removes an unsealed temp value; an absent one is not an error.
+// DeleteTemp removes a temp value; an absent one is not an error.
 func (s *Store) DeleteTemp(ctx context.Context, key string) error {
-	return s.b.Delete(ctx, tempKey(key))
+	return s.b.Delete(ctx, s.tempKey(key))
 }
 
-// GetSealedTemp opens an expiring sealed value bound to userID (the /auth conversation
-// holds the Authorization header between steps).
+// GetSealedTemp opens an expiring value bound to userID (the /auth conversation holds the
+// Authorization header between steps): another user's key never finds it.
 func (s *Store) GetSealedTemp(ctx context.Context, userID int64, key string) ([]byte, error) {
-	rec, err := s.b.Get(ctx, sealedTempKey(userID, key))
-	if err != nil {
-		return nil, err
-	}
-	pt, _, err := s.k.open(rec, sealedTempAD(userID, key))
-	if err != nil {
+	name := s.sealedTempKey(userID, key)
+	pt, err := s.getSealed(ctx, name, storedAD(name))
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("store: user %d temp record: %w", userID, err)
 	}
-	return pt, nil
+	return pt, err
 }
 
 // PutSealedTemp seals val for userID and stores it with expiry ttl (0: never).
 func (s *Store) PutSealedTemp(ctx context.Context, userID int64, key string, val []byte, ttl time.Duration) error {
-	sealed, err := s.k.seal(val, sealedTempAD(userID, key))
-	if err != nil {
-		return err
-	}
-	return s.b.Put(ctx, sealedTempKey(userID, key), sealed, ttl)
+	name := s.sealedTempKey(userID, key)
+	return s.putSealed(ctx, name, storedAD(name), val, ttl)
 }
 
 // DeleteSealedTemp removes a sealed temp value; an absent one is not an error.
 func (s *Store) DeleteSealedTemp(ctx context.Context, userID int64, key string) error {
-	return s.b.Delete(ctx, sealedTempKey(userID, key))
+	return s.b.Delete(ctx, s.sealedTempKey(userID, key))
 }
 
-// Lock takes the backend's expiring lock on key (per-user serialisation across replicas).
+// Lock takes the backend's lock on key, which expires after ttl whatever the work: for short
+// critical sections across replicas (a record's read-modify-write). Work that may take long
+// (a user's update) takes HoldLock, which is renewed while it runs.
 func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(), error) {
 	return s.b.Lock(ctx, key, ttl)
 }
+
+// KeyID is the ID of the key new records are sealed with (safe to print).
+func (s *Store) KeyID() string { return s.k.currentID }
 
 // Ping reports whether the backend is reachable (readiness).
 func (s *Store) Ping(ctx context.Context) error { return s.b.Ping(ctx) }

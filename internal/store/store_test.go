@@ -218,12 +218,12 @@ func TestSealedTemp(t *testing.T) {
 	if got, err := s.GetSealedTemp(ctx, 5, "auth"); err != nil || string(got) != testHeader {
 		t.Fatalf("GetSealedTemp = %q, %v", got, err)
 	}
-	raw, _ := b.Get(ctx, sealedTempKey(5, "auth"))
+	raw, _ := b.Get(ctx, s.sealedTempKey(5, "auth"))
 	if bytes.Contains(raw, []byte(testHeader)) {
 		t.Fatal("sealed temp record holds its plaintext")
 	}
 	// Moved to another user, or read as a user record of a look-alike kind: refused.
-	b.Put(ctx, sealedTempKey(6, "auth"), raw, 0)
+	b.Put(ctx, s.sealedTempKey(6, "auth"), raw, 0)
 	if _, err := s.GetSealedTemp(ctx, 6, "auth"); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("sealed temp moved to another user: %v, want ErrCorrupt", err)
 	}

@@ -36,6 +36,9 @@ func Run(t *testing.T, newBackend Factory) {
 		{"Expiry", testExpiry},
 		{"OverwriteClearsExpiry", testOverwriteClearsExpiry},
 		{"NegativeTTL", testNegativeTTL},
+		{"CompareAndSwap", testCompareAndSwap},
+		{"CompareAndSwapKeepsExpiry", testCompareAndSwapKeepsExpiry},
+		{"CompareAndSwapRace", testCompareAndSwapRace},
 		{"LockExclusion", testLockExclusion},
 		{"LockContention", testLockContention},
 		{"LockExpiry", testLockExpiry},
@@ -51,6 +54,7 @@ func Run(t *testing.T, newBackend Factory) {
 		{"LeaseContention", testLeaseContention},
 		{"LeaseArgs", testLeaseArgs},
 		{"Ping", testPing},
+		{"UnavailableWhenClosed", testUnavailableWhenClosed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// rekeyRedisDB is TestRekeyRotation's own Redis database.
+const rekeyRedisDB = 10
+
+// keyID is the store's name for a base64 key (store.KeyID), as rekey prints it.
+func keyID(t *testing.T, b64 string) string {
+	t.Helper()
+	k, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(k)
+	return hex.EncodeToString(sum[:])[:8]
+}
+
+// TestRekeyRotation is issue 12 §7's rotation through the binary, on each backend: a user
+// signs in and gets a report under key A; the operator sets key B with A as the previous key
+// and runs `plumebot rekey` (on Redis while a replica serves the user); then, with A dropped,
+// the user's credentials and the buttons made under A still work.
+func TestRekeyRotation(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"bolt", "redis"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			const user = 858585
+			vars := map[string]string{"PLUMEBOT_ALLOWED_USERS": strconv.Itoa(user)}
+			if backend == "redis" {
+				vars["PLUMEBOT_REDIS_URL"] = redisDB(t, rekeyRedisDB)
+			} else {
+				vars["PLUMEBOT_DATA_DIR"] = filepath.Join(t.TempDir(), "data")
+			}
+			keyA, keyB := newKey(t), newKey(t)
+			withKeys := func(current, previous string) []string {
+				return f.env(merge(vars, map[string]string{"PLUMEBOT_SECRET_KEY": current, "PLUMEBOT_SECRET_KEY_PREVIOUS": previous}))
+			}
+
+			p := start(t, withKeys(keyA, ""), nil, "serve")
+			authFlow(t, f, user, pushSender(f.tg, user))
+			f.tg.PushMessage(user, user, "/health "+f.ids(t, "healthy"))
+			rep := waitReport(t, f.tg, user, "🟢")
+			p.stop()
+
+			p = start(t, withKeys(keyB, keyA), nil, "serve")
+			p.waitLog("long polling")
+			if backend == "bolt" {
+				// bbolt allows one process per file: rekey runs while the bot is stopped.
+				p.stop()
+			}
+			code, out, errOut := runBin(t, withKeys(keyB, keyA), "", "rekey")
+			if code != 0 || !strings.Contains(out, "re-sealed with key "+keyID(t, keyB)) {
+				t.Fatalf("rekey: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+			}
+			assertNoSecret(t, "rekey's output", []byte(out+errOut))
+			if backend == "redis" {
+				f.tg.PushMessage(user, user, "/nodes")
+				waitText(t, f.tg, user, "📡 <b>Pods</b>")
+				p.stop()
+			}
+			if code, out, _ := runBin(t, withKeys(keyB, keyA), "", "rekey"); code != 0 || !strings.HasPrefix(out, "rekey: 0 records re-sealed") {
+				t.Errorf("a second rekey: exit %d, %q; want nothing left to do", code, out)
+			}
+
+			p = start(t, withKeys(keyB, ""), nil, "serve") // the previous key dropped
+			f.tg.PushMessage(user, user, "/health "+f.ids(t, "partial"))
+			waitReport(t, f.tg, user, "🟠")
+			f.tg.PushCallback(user, user, rep.ID, button(t, rep, "Devices"))
+			waitText(t, f.tg, user, "💻 <b>Devices</b>")
+			p.stop()
+			for _, m := range f.tg.Messages(user) {
+				if strings.Contains(m.Text, "can no longer read") || strings.Contains(m.Text, "went wrong") {
+					t.Errorf("after the rotation the user read %q", m.Text)
+				}
+			}
+		})
+	}
+}
+
+// TestRekeyBadInput: rekey refuses arguments and a key that does not open the store, changing
+// nothing and printing no key.
+func TestRekeyBadInput(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	data := filepath.Join(t.TempDir(), "data")
+	keyA, keyB := newKey(t), newKey(t)
+	env := func(current string) []string {
+		return f.env(map[string]string{"PLUMEBOT_DATA_DIR": data, "PLUMEBOT_SECRET_KEY": current})
+	}
+	if code, _, errOut := runBin(t, env(keyA), "", "rekey", "--all"); code != 2 || !strings.Contains(errOut, "usage") {
+		t.Errorf("rekey --all: exit %d, want 2 with the usage; stderr:\n%s", code, errOut)
+	}
+	if code, out, errOut := runBin(t, env(keyA), "", "rekey"); code != 0 || !strings.HasPrefix(out, "rekey: 0 records re-sealed") {
+		t.Fatalf("rekey of a new store: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	code, out, errOut := runBin(t, env(keyB), "", "rekey")
+	if code != 1 || !strings.Contains(errOut, "PLUMEBOT_SECRET_KEY") {
+		t.Errorf("rekey with a key that does not open the store: exit %d, want 1 naming PLUMEBOT_SECRET_KEY\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	for _, k := range []string{keyA, keyB} {
+		if strings.Contains(out+errOut, k) {
+			t.Error("rekey printed a key")
+		}
+	}
+}
