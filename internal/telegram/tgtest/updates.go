@@ -9,6 +9,9 @@ import (
 )
 
 func (s *Server) chatType(userID, chatID int64) string {
+	if t := s.upgraded[chatID]; t != "" {
+		return t
+	}
 	switch {
 	case chatID == userID:
 		return "private"
@@ -48,19 +51,29 @@ func (s *Server) newMessageIDLocked(chatID int64) int64 {
 
 // messageUpdateLocked builds a message update and registers the incoming message.
 func (s *Server) messageUpdateLocked(userID, chatID int64, text string) (queued, int64) {
-	s.chatTypes[chatID] = s.chatType(userID, chatID)
-	id := s.newMessageIDLocked(chatID)
-	s.incoming[msgKey{chatID, id}] = false
-	msg := map[string]any{
-		"message_id": id, "from": userJSON(userID), "chat": s.chatJSONLocked(chatID),
-		"date": time.Now().Unix(), "text": text,
-	}
+	fields := map[string]any{"text": text}
 	if strings.HasPrefix(text, "/") {
 		n := strings.IndexAny(text, " \n")
 		if n < 0 {
 			n = len(text)
 		}
-		msg["entities"] = []any{map[string]any{"type": "bot_command", "offset": 0, "length": UTF16Len(text[:n])}}
+		fields["entities"] = []any{map[string]any{"type": "bot_command", "offset": 0, "length": UTF16Len(text[:n])}}
+	}
+	return s.incomingUpdateLocked(userID, chatID, fields)
+}
+
+// incomingUpdateLocked builds the update of a message from userID in chatID with fields
+// (text, or a service message's fields) and registers the message.
+func (s *Server) incomingUpdateLocked(userID, chatID int64, fields map[string]any) (queued, int64) {
+	s.chatTypes[chatID] = s.chatType(userID, chatID)
+	id := s.newMessageIDLocked(chatID)
+	s.incoming[msgKey{chatID, id}] = false
+	msg := map[string]any{
+		"message_id": id, "from": userJSON(userID), "chat": s.chatJSONLocked(chatID),
+		"date": time.Now().Unix(),
+	}
+	for k, v := range fields {
+		msg[k] = v
 	}
 	s.nextUpdate++
 	raw, _ := json.Marshal(map[string]any{"update_id": s.nextUpdate, "message": msg})
