@@ -270,7 +270,9 @@ func (a *Adapter) WebhookHandler(secret string, h Handler) http.Handler {
 			w.WriteHeader(http.StatusOK)
 			return
 		case err != nil:
-			return // the connection failed or timed out: nobody to answer
+			// Cut off (PLUMEBOT_HTTP_TIMEOUT) or broken: not an update, and nobody may be listening.
+			http.Error(w, "request body unreadable", http.StatusBadRequest)
+			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), webhookWait)
 		defer cancel()
