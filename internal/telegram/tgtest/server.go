@@ -167,12 +167,7 @@ func (s *Server) notifyLocked() {
 // PushMessage queues a text message from userID in chatID: a private chat if chatID == userID,
 // else a group (a supergroup if chatID is negative). It returns the message's ID.
 func (s *Server) PushMessage(userID, chatID int64, text string) (messageID int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q, id := s.messageUpdateLocked(userID, chatID, text)
-	s.queue = append(s.queue, q)
-	s.notifyLocked()
-	return id
+	return s.PushMessageWith(userID, chatID, textFields(text))
 }
 
 // PushMessageWith queues a message from userID in chatID with the given fields of Telegram's
@@ -199,10 +194,7 @@ func (s *Server) PushCallback(userID, chatID, messageID int64, data string) (cal
 
 // MessageUpdate builds the JSON of a message update without queueing it, for webhook tests.
 func (s *Server) MessageUpdate(userID, chatID int64, text string) []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q, _ := s.messageUpdateLocked(userID, chatID, text)
-	return q.raw
+	return s.MessageUpdateWith(userID, chatID, textFields(text))
 }
 
 // MessageUpdateWith builds the JSON of a PushMessageWith update without queueing it.

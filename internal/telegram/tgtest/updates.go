@@ -49,8 +49,9 @@ func (s *Server) newMessageIDLocked(chatID int64) int64 {
 	return s.nextMsgID[chatID]
 }
 
-// messageUpdateLocked builds a message update and registers the incoming message.
-func (s *Server) messageUpdateLocked(userID, chatID int64, text string) (queued, int64) {
+// textFields are the Message fields of a text message, with the bot_command entity Telegram
+// adds when it starts with a command.
+func textFields(text string) map[string]any {
 	fields := map[string]any{"text": text}
 	if strings.HasPrefix(text, "/") {
 		n := strings.IndexAny(text, " \n")
@@ -59,7 +60,7 @@ func (s *Server) messageUpdateLocked(userID, chatID int64, text string) (queued,
 		}
 		fields["entities"] = []any{map[string]any{"type": "bot_command", "offset": 0, "length": UTF16Len(text[:n])}}
 	}
-	return s.incomingUpdateLocked(userID, chatID, fields)
+	return fields
 }
 
 // incomingUpdateLocked builds the update of a message from userID in chatID with fields
