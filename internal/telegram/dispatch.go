@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -143,8 +144,12 @@ func (d *dispatcher) full(userID int64) bool {
 // hears nothing from a flood), and a dropped button press is answered so its spinner stops.
 func (d *dispatcher) dropFlood(j job, first bool) {
 	d.a.metrics.UpdateDropped(DropFlood)
-	d.a.log.Info("telegram: dropping an update, its user has too many waiting", "update_id", j.u.ID,
-		"user_id", j.u.UserID, "waiting", d.a.opts.UserQueue)
+	level := slog.LevelDebug // one line per burst is enough to see a flood; the metric counts them all
+	if first {
+		level = slog.LevelInfo
+	}
+	d.a.log.Log(context.Background(), level, "telegram: dropping an update, its user has too many waiting",
+		"update_id", j.u.ID, "user_id", j.u.UserID, "waiting", d.a.opts.UserQueue)
 	if j.u.Callback != nil && j.u.Callback.Answered { // the queue filled after the core answered it
 		return
 	}
