@@ -46,17 +46,8 @@ func (s *Server) RestrictBot(chatID int64) {
 func (s *Server) UpgradeGroup(userID, chatID int64) (newChatID int64) {
 	// Supergroup IDs are -100 followed by the chat's number.
 	newChatID = -1_000_000_000_000 - abs(chatID)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.upgraded == nil {
-		s.upgraded = map[int64]string{}
-	}
-	s.upgraded[chatID], s.upgraded[newChatID] = "group", "supergroup"
-	s.refusals[chatID] = &apiError{status: 400, desc: "Bad Request: group chat was upgraded to a supergroup chat", migrateTo: newChatID}
-	old, _ := s.incomingUpdateLocked(userID, chatID, map[string]any{"migrate_to_chat_id": newChatID})
-	moved, _ := s.incomingUpdateLocked(userID, newChatID, map[string]any{"migrate_from_chat_id": chatID})
-	s.queue = append(s.queue, old, moved)
-	s.notifyLocked()
+	s.refuse(chatID, &apiError{status: 400, desc: "Bad Request: group chat was upgraded to a supergroup chat", migrateTo: newChatID})
+	s.PushMigration(userID, chatID, newChatID)
 	return newChatID
 }
 

@@ -108,7 +108,6 @@ type Server struct {
 	enforce    bool
 	rates      map[int64]*chatLimits
 	refusals   map[int64]*apiError // chats Telegram refuses to deliver to
-	upgraded   map[int64]string    // chat types fixed by UpgradeGroup
 	global     *slidingWindow
 }
 
