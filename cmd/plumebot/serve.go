@@ -68,10 +68,13 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 
 	m := metrics.New()
 	tg, err := telegram.New(telegram.Options{
-		Token:   cfg.BotToken.Reveal(),
-		APIURL:  cfg.TelegramAPIURL,
-		Logger:  log,
-		Metrics: m,
+		Token:        cfg.BotToken.Reveal(),
+		APIURL:       cfg.TelegramAPIURL,
+		Logger:       log,
+		Metrics:      m,
+		Seen:         st, // an update delivered twice is handled once, across replicas and restarts
+		UserQueue:    cfg.UserQueue,
+		DrainTimeout: cfg.DrainTimeout,
 	})
 	if err != nil {
 		return err
@@ -97,7 +100,7 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 	defer b.Close() // after the last update: stops the follow-throughs still waiting
 	introduce(ctx, tg, b, log)
 	m.ObserveConversations(b.ActiveConversations)
-	return receive(ctx, cfg, log, ready, newMux(cfg, st, tg, m, b), tg, b)
+	return receive(ctx, cfg, log, ready, tg, b, probes(st, tg, m))
 }
 
 // actionConfig is how often the actions may run and how long a reboot is followed.
@@ -157,9 +160,9 @@ func introduce(ctx context.Context, tg *telegram.Adapter, b *bot.Bot, log *slog.
 	}
 }
 
-// newMux is the HTTP side: /healthz, /readyz (store and Telegram reachable), /metrics, and the
-// webhook when PLUMEBOT_WEBHOOK_URL is set.
-func newMux(cfg *config.Config, st *store.Store, tg *telegram.Adapter, m *metrics.Metrics, b *bot.Bot) *http.ServeMux {
+// probes serves /healthz (the process runs), /readyz (the store and Telegram answer) and
+// /metrics.
+func probes(st *store.Store, tg *telegram.Adapter, m *metrics.Metrics) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -169,13 +172,24 @@ func newMux(cfg *config.Config, st *store.Store, tg *telegram.Adapter, m *metric
 			http.Error(w, "store not reachable", http.StatusServiceUnavailable)
 			return
 		}
-		if _, err := tg.Me(rctx); err != nil {
+		// Cached for a few seconds: a probe storm makes one getMe, not one each.
+		if err := tg.Reachable(rctx); err != nil {
 			http.Error(w, "Telegram not reachable", http.StatusServiceUnavailable)
 			return
 		}
 		io.WriteString(w, "ready\n")
 	})
 	mux.Handle("GET /metrics", m.Handler())
+	return mux
+}
+
+// webhookMux is PLUMEBOT_LISTEN_ADDR's: the webhook when PLUMEBOT_WEBHOOK_URL is set, and the
+// probes unless PLUMEBOT_METRICS_ADDR gives them a listener of their own.
+func webhookMux(cfg *config.Config, tg *telegram.Adapter, b *bot.Bot, probes http.Handler) *http.ServeMux {
+	mux := http.NewServeMux()
+	if cfg.MetricsAddr == "" {
+		mux.Handle("/", probes)
+	}
 	if cfg.WebhookURL != "" {
 		u, _ := url.Parse(cfg.WebhookURL) // validated by config
 		path := u.Path
@@ -187,32 +201,72 @@ func newMux(cfg *config.Config, st *store.Store, tg *telegram.Adapter, m *metric
 	return mux
 }
 
+// Limits of the HTTP listeners, besides PLUMEBOT_HTTP_TIMEOUT: Telegram's requests carry a few
+// headers and an update of a few KiB (the webhook caps the body itself).
+const (
+	maxHeaderBytes  = 16 << 10
+	idleTimeout     = time.Minute
+	shutdownTimeout = 10 * time.Second
+)
+
+// httpServer serves h so that no client holds a connection: the headers must arrive within
+// min(timeout, 5 s), the whole request within timeout, the answer must be written within
+// twice that (the webhook may wait a few seconds for room in the queue), an idle keep-alive
+// connection is closed after a minute, and headers are capped.
+func httpServer(h http.Handler, timeout time.Duration, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: min(timeout, 5*time.Second),
+		ReadTimeout:       timeout,
+		WriteTimeout:      2 * timeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// listen serves h on addr in g until gctx is done, then shuts it down; it returns the bound
+// address.
+func listen(gctx context.Context, g *errgroup.Group, cfg *config.Config, log *slog.Logger, addr string, h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	srv := httpServer(h, cfg.HTTPTimeout, log)
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		_ = srv.Shutdown(sctx) // past the deadline, open connections are just dropped
+		return nil
+	})
+	return ln.Addr().String(), nil
+}
+
 // receive serves HTTP and receives updates (webhook or long polling) until ctx is done or one of
-// them fails, then stops both and waits for the handlers still running.
-func receive(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan<- string, mux http.Handler,
-	tg *telegram.Adapter, b *bot.Bot) error {
+// them fails, then stops both and drains the updates in progress (bounded: see Drain).
+func receive(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan<- string,
+	tg *telegram.Adapter, b *bot.Bot, probes http.Handler) error {
 	g, gctx := errgroup.WithContext(ctx)
+	if cfg.MetricsAddr != "" {
+		addr, err := listen(gctx, g, cfg, log, cfg.MetricsAddr, probes)
+		if err != nil {
+			return fmt.Errorf("PLUMEBOT_METRICS_ADDR: %w", err)
+		}
+		log.Info("metrics listening", "addr", addr)
+	}
 	addr := ""
 	if cfg.ListenAddr != "" {
-		ln, err := net.Listen("tcp", cfg.ListenAddr)
-		if err != nil {
+		var err error
+		if addr, err = listen(gctx, g, cfg, log, cfg.ListenAddr, webhookMux(cfg, tg, b, probes)); err != nil {
 			return fmt.Errorf("PLUMEBOT_LISTEN_ADDR: %w", err)
 		}
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		g.Go(func() error {
-			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-				return err
-			}
-			return nil
-		})
-		g.Go(func() error {
-			<-gctx.Done()
-			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = srv.Shutdown(sctx) // past the deadline, open connections are just dropped
-			return nil
-		})
-		addr = ln.Addr().String()
 		log.Info("listening", "addr", addr, "webhook", cfg.WebhookURL != "")
 	}
 	if ready != nil {
@@ -232,7 +286,7 @@ func receive(ctx context.Context, cfg *config.Config, log *slog.Logger, ready ch
 	}
 	err := g.Wait()
 	log.Info("shutting down")
-	tg.Wait()
+	tg.Drain() // Poll has drained already; in webhook mode the listener no longer takes deliveries
 	return err
 }
 

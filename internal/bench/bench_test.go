@@ -61,6 +61,15 @@ func TestQuickRun(t *testing.T) {
 			t.Errorf("%d users: bot-side %.1f ms is below the simulated latency: not measuring a fetch", l.Users, l.BotSide.Min)
 		}
 	}
+	if len(back.Pacing) != len(pacingLatencies) {
+		t.Errorf("JSON: %d pacing rows, want %d", len(back.Pacing), len(pacingLatencies))
+	}
+	// Counts, not times: at Telegram's limits nobody is left out and Telegram refuses nothing.
+	for _, l := range rep.Pacing {
+		if l.MissingReports != 0 || l.Rejected429 != 0 {
+			t.Errorf("pacing, L = %.0f ms: %d reports missing, %d × 429", l.L, l.MissingReports, l.Rejected429)
+		}
+	}
 	u := rep.Upstream
 	if u.ColdTotal != 4 || u.WarmTotal != 0 || !onceEach(u.SameByEndpoint) || u.SameAnswered != u.SameUsers {
 		t.Errorf("upstream: cold %d, warm %d, same location %v (%d answered)", u.ColdTotal, u.WarmTotal, u.SameByEndpoint, u.SameAnswered)

@@ -18,13 +18,14 @@ func (r *Report) WriteJSON(w io.Writer) error {
 var Sections = []string{
 	"== Machine",
 	"== /health latency through Telegram",
+	"== Pacing at Telegram's limits (issue 10)",
 	"== Throughput at L = 0",
 	"== Upstream requests per /health",
 	"== Token fetches",
 	"== Memory",
 	"== Telegram side",
 	"== Plume rate limit on",
-	"== Targets (issue 6)",
+	"== Targets (issues 6 and 10)",
 }
 
 // WriteText writes the human report.
@@ -70,6 +71,17 @@ func (r *Report) WriteText(w io.Writer) error {
 	p("that, not the bot, sets end-to-end latency from ~30 users up; bot-side shows the core's own time.")
 
 	p("\n%s", Sections[2])
+	p("The same scenario with the adapter's pacing and tgtest enforcing Telegram's limits (30 messages in any")
+	p("second overall, a burst of 3 then 1/s per chat, 20 in any minute per group): 30 answers may leave at")
+	p("once, the next 30 one second (plus a round trip) after the first were answered.")
+	p("%-6s %-9s %-30s %-16s %-16s %-14s %s", "users", "L ms", "end-to-end p50/p95/max ms", "bot-side p50 ms", "intake p50 ms", "within 1 s", "msgs, 429s")
+	for _, l := range r.Pacing {
+		p("%-6d %-9.0f %-30s %-16.1f %-16.1f %-14d %d, %d%s", l.Users, l.L,
+			fmt.Sprintf("%.1f / %.0f / %.0f", l.EndToEnd.P50, l.EndToEnd.P95, l.EndToEnd.Max),
+			l.BotSide.P50, l.Intake.P50, l.FirstSecond, l.Messages, l.Rejected429, missing(l.MissingReports))
+	}
+
+	p("\n%s", Sections[3])
 	p("bot.Handle called directly with an in-memory Chat (no Telegram pacing), %d goroutines,", workersOf(r))
 	p("1000 users; cold = every command about a never-cached location; CPU = process CPU (getrusage)")
 	p("per command, and includes the in-process simulator's TLS and JSON work for cold commands.")
@@ -80,7 +92,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	p("Seed (the design's figures for the Python implementation): ~74 answers/s at L = 0 (18 with a real CA bundle), 11–53 ms CPU each.")
 
 	u := r.Upstream
-	p("\n%s", Sections[3])
+	p("\n%s", Sections[4])
 	p("cold /health: %d requests %v (+%d token fetches; the token was already held)", u.ColdTotal, u.Cold, u.ColdToken)
 	p("warm /health (same location, another user, within the cache TTL): %d requests", u.WarmTotal)
 	p("%d users asking about one new location at the same instant (L = %.0f ms): %d requests %v, %d answered",
@@ -88,7 +100,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	p("Seed: 5 requests per /health, no cache, no coalescing (%d users → %d requests).", u.SameUsers, 5*u.SameUsers)
 
 	t := r.Tokens
-	p("\n%s", Sections[4])
+	p("\n%s", Sections[5])
 	p("one credential, token TTL %.0f s, %d goroutines fetching fresh snapshots for %.1f s (L = %.0f ms):",
 		t.TTL/1000, t.Concurrency, t.Duration/1000, t.L)
 	p("%d token fetches for %d API requests in %d snapshots (%d failed); expected ≈ %.1f (1 + run/(TTL/2));",
@@ -96,7 +108,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	p("%.2f fetches per TTL. Policy: %s.", t.FetchesPerTTL, t.RenewalPolicy)
 
 	mm := r.Memory
-	p("\n%s", Sections[5])
+	p("\n%s", Sections[6])
 	p("heap per stored idle user (%d users, sealed credentials + settings in the memory store, and the", mm.IdleUsers)
 	p("allowed-users entry): %.0f B (store %.0f B + access list %.0f B)", mm.HeapPerIdle, mm.HeapPerIdleStore, mm.HeapPerIdleACL)
 	verified := "verified: sealed state at the partner step holds the header"
@@ -110,7 +122,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		mm.RSSPerUser, mib(mm.HeapRSSUsers))
 
 	in := r.Intake
-	p("\n%s", Sections[6])
+	p("\n%s", Sections[7])
 	p("intake: %d updates in %.0f ms = %.0f updates/s through long polling (%d getUpdates calls); %s.",
 		in.Updates, in.Elapsed, in.PerSec, in.GetUpdates, in.Note)
 	for _, l := range r.Latency {
@@ -121,7 +133,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 
 	bu := r.Burst
-	p("\n%s", Sections[7])
+	p("\n%s", Sections[8])
 	p("%d users send /health (each its own location: %d Plume calls) %.0f ms apart; the bot holds", bu.Users, 4*bu.Users, bu.GapMS)
 	p("plume.NewHostLimits(%.0f, %d); L = %.0f ms; in-memory Chat.", bu.RPS, bu.Burst, bu.L)
 	p("answered %d/%d with %d requests; last answer after %.1f s (the limit's floor: %.1f s)", bu.Answered, bu.Users,
@@ -131,7 +143,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	p("(first arrival waited %.1f s, last %.1f s). Seed: one update at a time, 5 calls each, no limiter.",
 		bu.FirstWait/1000, bu.LastArrWait/1000)
 
-	p("\n%s", Sections[8])
+	p("\n%s", Sections[9])
 	for _, tg := range r.Targets {
 		mark := "MET   "
 		if !tg.Met {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -21,6 +22,7 @@ type Report struct {
 	Started    time.Time          `json:"started"`
 	Duration   float64            `json:"duration_ms"`
 	Latency    []LatencyResult    `json:"health_latency"`
+	Pacing     []LatencyResult    `json:"pacing"` // issue 10 §5: the same, at Telegram's limits, L = 100 ms and 0
 	Throughput []ThroughputResult `json:"throughput"`
 	Upstream   UpstreamResult     `json:"upstream"`
 	Tokens     TokenResult        `json:"tokens"`
@@ -47,15 +49,16 @@ type sizes struct {
 	rssUsers, idle, convs int
 	intake                int
 	burst                 int
+	pacingUsers           int
 }
 
 var (
 	full = sizes{latencyUsers: []int{1, 50, 100, 1000}, coldN: 2000, warmN: 20000, workers: 64, same: 50,
 		tokenTTL: 2 * time.Second, tokenRun: 6 * time.Second, tokenConc: 32,
-		rssUsers: 10000, idle: 100000, convs: 10000, intake: 5000, burst: 100}
+		rssUsers: 10000, idle: 100000, convs: 10000, intake: 5000, burst: 100, pacingUsers: 50}
 	quick = sizes{latencyUsers: []int{1, 10, 30}, coldN: 200, warmN: 1000, workers: 64, same: 50,
 		tokenTTL: 2 * time.Second, tokenRun: 2500 * time.Millisecond, tokenConc: 8,
-		rssUsers: 500, idle: 5000, convs: 300, intake: 500, burst: 8}
+		rssUsers: 500, idle: 5000, convs: 300, intake: 500, burst: 8, pacingUsers: 50}
 )
 
 // Run performs every section and returns the report. Memory comes first, while the process is
@@ -102,6 +105,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			rep.Latency = append(rep.Latency, r)
 		}
 	}
+	for _, L := range pacingLatencies {
+		step("pacing: %d users at once, L=%s, Telegram's limits on", sz.pacingUsers, L)
+		r, err := w.latencyScenario(ctx, sz.pacingUsers, L, true)
+		if err != nil {
+			return nil, fmt.Errorf("pacing: %w", err)
+		}
+		rep.Pacing = append(rep.Pacing, r)
+	}
 	for _, cold := range []bool{true, false} {
 		n := sz.warmN
 		if cold {
@@ -133,6 +144,25 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.Duration = ms(time.Since(rep.Started))
 	rep.Targets = targets(rep, cfg.L)
 	return rep, nil
+}
+
+// pacingLatencies are the Plume latencies of issue 10 §5's pacing targets.
+var pacingLatencies = []time.Duration{100 * time.Millisecond, 0}
+
+// pacingTargets are issue 10 §5's: 50 simultaneous /health with Telegram's limits on.
+func pacingTargets(r *Report) []Target {
+	var ts []Target
+	for _, l := range r.Pacing {
+		name := fmt.Sprintf("%d simultaneous /health, L = %.0f ms, Telegram's limits on:", l.Users, l.L)
+		if l.L > 0 {
+			ts = append(ts,
+				Target{name + " p50 ≤ 130 ms end to end", fmt.Sprintf("%.1f ms", l.EndToEnd.P50), l.EndToEnd.P50 <= 130},
+				Target{name + " max ≤ 1.2 s end to end", fmt.Sprintf("%.0f ms", l.EndToEnd.Max), l.EndToEnd.Max <= 1200})
+		} else {
+			ts = append(ts, Target{name + " p50 ≤ 30 ms end to end", fmt.Sprintf("%.1f ms", l.EndToEnd.P50), l.EndToEnd.P50 <= 30})
+		}
+	}
+	return ts
 }
 
 // targets checks issue 6's targets against the run.
@@ -173,8 +203,9 @@ func targets(r *Report, L time.Duration) []Target {
 	}
 	m := r.Memory
 	ts = append(ts, Target{"≤ 1 KiB heap per stored idle user", fmt.Sprintf("%.0f B", m.HeapPerIdle), m.HeapPerIdle <= 1024})
+	ts = append(ts, pacingTargets(r)...)
 	var rej int
-	for _, l := range r.Latency {
+	for _, l := range append(slices.Clone(r.Latency), r.Pacing...) {
 		if l.Paced {
 			rej += l.Rejected429
 		}

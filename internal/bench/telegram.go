@@ -38,6 +38,7 @@ type LatencyResult struct {
 	Rejections      []string `json:"rejections,omitempty"` // method: description of each 429
 	MissingReports  int      `json:"missing_reports"`      // users without a report (should be 0)
 	MessagesPerSec  float64  `json:"messages_per_sec"`     // Messages / Elapsed
+	FirstSecond     int      `json:"answered_within_1s"`   // reports recorded less than a second after their push
 	AnswersPerSec   float64  `json:"answers_per_sec"`      // Users / Elapsed
 	AdapterWorkers  int      `json:"adapter_max_workers"`  // handlers at once
 	GlobalPerSecond int      `json:"adapter_global_per_s"` // adapter's overall pacing (-1 off)
@@ -226,6 +227,9 @@ func (w *world) latencyScenario(ctx context.Context, n int, L time.Duration, pac
 			continue
 		}
 		e2e = append(e2e, t.recorded.Sub(t.pushed))
+		if t.recorded.Sub(t.pushed) < time.Second {
+			res.FirstSecond++
+		}
 		side = append(side, t.issued.Sub(t.started)-t.waited)
 		intake = append(intake, t.started.Sub(t.pushed))
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -55,6 +56,10 @@ type Config struct {
 	WebhookURL    string
 	WebhookSecret secret.String
 	ListenAddr    string
+	MetricsAddr   string        // PLUMEBOT_METRICS_ADDR: /metrics, /healthz and /readyz on a listener of their own
+	HTTPTimeout   time.Duration // PLUMEBOT_HTTP_TIMEOUT: the time a client has to send a whole request
+	DrainTimeout  time.Duration // PLUMEBOT_DRAIN_TIMEOUT: at a stop, the wait for updates in progress
+	UserQueue     int           // PLUMEBOT_USER_QUEUE: one user's updates that may wait; more are dropped
 
 	LogLevel  slog.Level
 	LogFormat string // text or json
@@ -71,6 +76,10 @@ type Config struct {
 	// Warnings are non-fatal observations to log at start.
 	Warnings []string
 }
+
+// DefaultHTTPTimeout is PLUMEBOT_HTTP_TIMEOUT's default: Telegram sends an update (a few KiB)
+// in milliseconds; a client that needs longer is stuck or hostile.
+const DefaultHTTPTimeout = 10 * time.Second
 
 // Error is a configuration error: the variable and what to do.
 type Error struct {
@@ -106,6 +115,10 @@ func Load(getenv func(string) string, mode Mode) (*Config, error) {
 		WebhookURL:     l.str("PLUMEBOT_WEBHOOK_URL", ""),
 		WebhookSecret:  secret.String(l.str("PLUMEBOT_WEBHOOK_SECRET", "")),
 		ListenAddr:     l.str("PLUMEBOT_LISTEN_ADDR", ""),
+		MetricsAddr:    l.str("PLUMEBOT_METRICS_ADDR", ""),
+		HTTPTimeout:    l.duration("PLUMEBOT_HTTP_TIMEOUT", DefaultHTTPTimeout, 100*time.Millisecond, 10*time.Minute),
+		DrainTimeout:   l.duration("PLUMEBOT_DRAIN_TIMEOUT", telegram.DefaultDrainTimeout, 100*time.Millisecond, 10*time.Minute),
+		UserQueue:      l.count("PLUMEBOT_USER_QUEUE", telegram.DefaultUserQueue),
 		LogFormat:      l.str("PLUMEBOT_LOG_FORMAT", "text"),
 		APIBase:        l.str("PLUME_API_BASE", plume.DefaultAPIBase),
 		SSOURL:         l.str("PLUME_SSO_URL", ""),
@@ -113,6 +126,9 @@ func Load(getenv func(string) string, mode Mode) (*Config, error) {
 		PlumeTimeout:   time.Duration(l.positive("PLUME_TIMEOUT", 10) * float64(time.Second)),
 		PlumeRate:      l.positive("PLUME_RATE_LIMIT", 6),
 		CacheBytes:     int64(l.positive("PLUMEBOT_CACHE_MB", 64) * (1 << 20)),
+	}
+	if c.UserQueue == 0 {
+		l.fail(bad("PLUMEBOT_USER_QUEUE", "must be at least 1 (updates of one user that may wait behind the one being handled)"))
 	}
 	c.ReportsBase = l.str("PLUME_REPORTS_BASE", plume.DefaultReportsBase(c.APIBase))
 	c.LogLevel = l.level("PLUMEBOT_LOG_LEVEL")
@@ -182,6 +198,9 @@ func Load(getenv func(string) string, mode Mode) (*Config, error) {
 			if c.ListenAddr == "" {
 				l.fail(bad("PLUMEBOT_LISTEN_ADDR", "webhook mode needs an address to listen on, for example :8080"))
 			}
+		}
+		if _, port, _ := net.SplitHostPort(c.MetricsAddr); c.MetricsAddr != "" && c.MetricsAddr == c.ListenAddr && port != "0" { // :0 picks a free port
+			l.fail(bad("PLUMEBOT_METRICS_ADDR", "must differ from PLUMEBOT_LISTEN_ADDR (leave it unset to serve /metrics there)"))
 		}
 		if !c.AllowEveryone && len(c.AllowedUsers) == 0 && len(c.Admins) == 0 && len(c.SupportUsers) == 0 {
 			// Not an error: deny-by-default is a valid (if lonely) setup, and strangers learn their ID.

@@ -35,6 +35,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.AllowEveryone || len(c.AllowedUsers) != 0 {
 		t.Error("access must default to deny")
 	}
+	if c.HTTPTimeout != 10*time.Second || c.DrainTimeout != 10*time.Second || c.UserQueue != 5 || c.MetricsAddr != "" {
+		t.Errorf("HTTP timeout %v, drain %v, user queue %d, metrics addr %q", c.HTTPTimeout, c.DrainTimeout, c.UserQueue, c.MetricsAddr)
+	}
 	if len(c.Warnings) == 0 {
 		t.Error("expected a warning that nobody may use the bot")
 	}
@@ -78,6 +81,10 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"cooldown too short", map[string]string{"PLUMEBOT_REBOOT_COOLDOWN": "5s"}, ModeDemo, "PLUMEBOT_REBOOT_COOLDOWN"},
 		{"negative limit", map[string]string{"PLUMEBOT_ACTIONS_PER_HOUR": "-3"}, ModeDemo, "PLUMEBOT_ACTIONS_PER_HOUR"},
 		{"wait too long", map[string]string{"PLUMEBOT_REBOOT_WAIT": "3h"}, ModeDemo, "PLUMEBOT_REBOOT_WAIT"},
+		{"drain not a duration", map[string]string{"PLUMEBOT_DRAIN_TIMEOUT": "10"}, ModeDemo, "PLUMEBOT_DRAIN_TIMEOUT"},
+		{"negative HTTP timeout", map[string]string{"PLUMEBOT_HTTP_TIMEOUT": "-1s"}, ModeDemo, "PLUMEBOT_HTTP_TIMEOUT"},
+		{"user queue zero", map[string]string{"PLUMEBOT_USER_QUEUE": "0"}, ModeDemo, "PLUMEBOT_USER_QUEUE"},
+		{"metrics on the webhook's listener", map[string]string{"TELEGRAM_BOT_TOKEN": "t", "PLUMEBOT_LISTEN_ADDR": ":8080", "PLUMEBOT_METRICS_ADDR": ":8080"}, ModeServe, "PLUMEBOT_METRICS_ADDR"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,6 +17,7 @@ type Metrics struct {
 	reg *prometheus.Registry
 
 	updates       *prometheus.CounterVec
+	dropped       *prometheus.CounterVec
 	commands      *prometheus.CounterVec
 	commandTime   *prometheus.HistogramVec
 	plumeRequests *prometheus.CounterVec
@@ -36,6 +37,9 @@ func New() *Metrics {
 		updates: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "plumebot_updates_total", Help: "Telegram updates received, by type (message, callback, other).",
 		}, []string{"type"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "plumebot_updates_dropped_total", Help: "Telegram updates not handled, by reason (flood, duplicate, undecodable, shutdown).",
+		}, []string{"reason"}),
 		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "plumebot_commands_total", Help: "Commands handled, by command and outcome.",
 		}, []string{"command", "outcome"}),
@@ -57,7 +61,7 @@ func New() *Metrics {
 			Name: "plumebot_cache_requests_total", Help: "Plume data cache lookups, by endpoint and result (hit, miss).",
 		}, []string{"endpoint", "result"}),
 		sends: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "plumebot_telegram_calls_total", Help: "Bot API calls made, by method and result (ok, error).",
+			Name: "plumebot_telegram_calls_total", Help: "Bot API calls made, by method and result (ok, unreachable: Telegram refuses the chat for good, error).",
 		}, []string{"method", "result"}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "plumebot_telegram_429_total", Help: "Bot API 429 (Too Many Requests) answers, by method.",
@@ -66,7 +70,7 @@ func New() *Metrics {
 			Name: "plumebot_actions_total", Help: "Actions (reboot_pod, reboot_location, speedtest, optimize) by how the attempt ended.",
 		}, []string{"action", "outcome"}),
 	}
-	reg.MustRegister(m.updates, m.commands, m.commandTime, m.plumeRequests, m.plumeTime,
+	reg.MustRegister(m.updates, m.dropped, m.commands, m.commandTime, m.plumeRequests, m.plumeTime,
 		m.tokenFetches, m.cache, m.sends, m.rateLimited, m.actions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -122,8 +126,11 @@ func (m *Metrics) ObserveConversations(f func() int) {
 // UpdateReceived implements telegram.Metrics.
 func (m *Metrics) UpdateReceived(kind string) { m.updates.WithLabelValues(kind).Inc() }
 
-// Sent implements telegram.Metrics.
-func (m *Metrics) Sent(method string, err error) { m.sends.WithLabelValues(method, result(err)).Inc() }
+// UpdateDropped implements telegram.Metrics.
+func (m *Metrics) UpdateDropped(reason string) { m.dropped.WithLabelValues(reason).Inc() }
+
+// Sent implements telegram.Metrics: outcome is the adapter's (ok, unreachable, error).
+func (m *Metrics) Sent(method, outcome string) { m.sends.WithLabelValues(method, outcome).Inc() }
 
 // RateLimited implements telegram.Metrics.
 func (m *Metrics) RateLimited(method string, _ time.Duration) {

@@ -23,7 +23,9 @@ func TestSeries(t *testing.T) {
 	m.CacheResult("nodes", true)
 	m.CacheResult("nodes", false)
 	m.UpdateReceived("message")
-	m.Sent("sendMessage", nil)
+	m.Sent("sendMessage", "ok")
+	m.Sent("sendMessage", "unreachable")
+	m.UpdateDropped("flood")
 	m.RateLimited("sendMessage", time.Second)
 	convs := 3
 	m.ObserveConversations(func() int { return convs })
@@ -42,6 +44,8 @@ func TestSeries(t *testing.T) {
 		{testutil.ToFloat64(m.cache.WithLabelValues("nodes", "miss")), 1, "cache miss"},
 		{testutil.ToFloat64(m.updates.WithLabelValues("message")), 1, "updates"},
 		{testutil.ToFloat64(m.rateLimited.WithLabelValues("sendMessage")), 1, "429"},
+		{testutil.ToFloat64(m.sends.WithLabelValues("sendMessage", "unreachable")), 1, "refused by Telegram"},
+		{testutil.ToFloat64(m.dropped.WithLabelValues("flood")), 1, "dropped"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -57,6 +61,7 @@ func TestSeries(t *testing.T) {
 		"plumebot_plume_requests_total", "plumebot_plume_request_duration_seconds_bucket",
 		"plumebot_plume_token_fetches_total", "plumebot_cache_requests_total", "plumebot_telegram_calls_total",
 		"plumebot_telegram_429_total", "plumebot_conversations_in_progress 3", "go_goroutines",
+		"plumebot_updates_dropped_total",
 	} {
 		if !strings.Contains(string(body), name) {
 			t.Errorf("/metrics lacks %s", name)

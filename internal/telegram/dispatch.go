@@ -2,90 +2,292 @@ package telegram
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
+	"log/slog"
 	"runtime/debug"
+	"sync"
 	"time"
-
-	"github.com/PaulSonOfLars/gotgbot/v2"
 
 	"plumebot/internal/bot"
 )
 
-const maxWebhookBody = 1 << 20
+// Reasons an accepted update is dropped, as Metrics.UpdateDropped receives them.
+const (
+	DropFlood       = "flood"       // its user already had UserQueue updates waiting
+	DropDuplicate   = "duplicate"   // delivered before (a webhook retry, another replica, a refetch)
+	DropUndecodable = "undecodable" // a shape the library cannot decode (logged with its path)
+	DropShutdown    = "shutdown"    // still queued when a drain ran out of time (given back)
+)
+
+// Fixed texts the adapter sends itself to a user whose updates it drops for flooding: the
+// update never reaches the core, and the notice must not wait behind the queue it reports.
+const (
+	floodNotice = "⏳ You sent several messages at once. I am still working on the earlier ones " +
+		"and skipped the rest: send them again once I have answered."
+	floodToast = "⏳ Still working on your earlier requests: press again in a moment."
+)
+
+// Grace given to handlers cancelled at the end of a drain to return.
+const cancelGrace = 5 * time.Second
+
+// errStopped refuses updates once a drain has begun.
+var errStopped = errors.New("telegram: stopping, no new updates are taken")
 
 type job struct {
-	u bot.Update
-	h Handler
+	u        bot.Update
+	h        Handler
+	giveBack func() // forgets the update was taken, so a redelivery is handled
 }
 
 // userQueue holds the updates of one user waiting behind the one being handled.
-type userQueue struct{ pending []job }
-
-// dispatch queues u; updates of one user run one at a time in order, different users in
-// parallel, at most MaxWorkers at once. It blocks only when too many updates are queued.
-func (a *Adapter) dispatch(ctx context.Context, u bot.Update, h Handler) error {
-	select {
-	case a.slots <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	a.usersMu.Lock()
-	if q, busy := a.users[u.UserID]; busy {
-		q.pending = append(q.pending, job{u, h})
-		a.usersMu.Unlock()
-		return nil
-	}
-	q := &userQueue{}
-	a.users[u.UserID] = q
-	a.wg.Add(1)
-	a.usersMu.Unlock()
-	go a.run(u.UserID, q, job{u, h})
-	return nil
+type userQueue struct {
+	pending []job
+	noticed bool // the flood notice went out in this burst (the queue's lifetime)
 }
 
-func (a *Adapter) run(userID int64, q *userQueue, j job) {
-	defer a.wg.Done()
+// dispatcher runs updates: one user's one at a time and in order, users in parallel, at most
+// MaxWorkers at once. One user's waiting updates are bounded (UserQueue; more are dropped
+// with one notice per burst), and all queued and running together (16 × MaxWorkers; more wait
+// at intake), so a flood can neither grow memory nor delay other users beyond that.
+type dispatcher struct {
+	a       *Adapter
+	slots   chan struct{} // queued + running updates
+	workers chan struct{} // running handlers
+	wg      sync.WaitGroup
+	base    context.Context // parent of handlers' contexts: cancelled when a drain runs out
+	cancel  context.CancelFunc
+	drained sync.Once
+
+	mu       sync.Mutex
+	users    map[int64]*userQueue
+	changed  chan struct{}  // closed and replaced when an update starts or frees its slot
+	waiting  map[int64]bool // IDs of updates taken and not started: the poller confirms below them
+	closed   bool           // draining: nothing new is taken
+	giveBack bool           // the drain ran out of time: queued updates are not started
+	given    int            // updates given back
+}
+
+func (d *dispatcher) init(a *Adapter) {
+	d.a = a
+	d.slots = make(chan struct{}, a.opts.MaxWorkers*16)
+	d.workers = make(chan struct{}, a.opts.MaxWorkers)
+	d.base, d.cancel = context.WithCancel(context.Background())
+	d.users = map[int64]*userQueue{}
+	d.waiting = map[int64]bool{}
+	d.changed = make(chan struct{})
+}
+
+func (d *dispatcher) notifyLocked() {
+	close(d.changed)
+	d.changed = make(chan struct{})
+}
+
+// started returns a channel closed at the next start or end of an update.
+func (d *dispatcher) started() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.changed
+}
+
+// dispatch queues j. It waits only while every slot is taken; it returns errStopped once a
+// drain began, and nil for an update it dropped (flood).
+func (d *dispatcher) dispatch(ctx context.Context, j job) error {
 	for {
-		a.workers <- struct{}{}
-		a.handle(j)
-		<-a.workers
-		<-a.slots
-		a.usersMu.Lock()
+		d.mu.Lock()
+		if d.closed {
+			d.mu.Unlock()
+			return errStopped
+		}
+		q := d.users[j.u.UserID]
+		if q != nil && len(q.pending) >= d.a.opts.UserQueue {
+			first := !q.noticed
+			q.noticed = true
+			d.mu.Unlock()
+			d.dropFlood(j, first)
+			return nil
+		}
+		select {
+		case d.slots <- struct{}{}:
+			d.waiting[j.u.ID] = true
+			if q != nil {
+				q.pending = append(q.pending, j)
+			} else {
+				q = &userQueue{}
+				d.users[j.u.UserID] = q
+				d.wg.Add(1)
+				go d.run(j.u.UserID, q, j)
+			}
+			d.mu.Unlock()
+			return nil
+		default:
+		}
+		changed := d.changed
+		d.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// full reports whether userID's queue is full: an update of theirs now would be dropped.
+func (d *dispatcher) full(userID int64) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	q := d.users[userID]
+	return q != nil && len(q.pending) >= d.a.opts.UserQueue
+}
+
+// dropFlood drops j; the first drop of a burst tells the user, in private chats only (a group
+// hears nothing from a flood), and a dropped button press is answered so its spinner stops.
+func (d *dispatcher) dropFlood(j job, first bool) {
+	d.a.metrics.UpdateDropped(DropFlood)
+	level := slog.LevelDebug // one line per burst is enough to see a flood; the metric counts them all
+	if first {
+		level = slog.LevelInfo
+	}
+	d.a.log.Log(context.Background(), level, "telegram: dropping an update, its user has too many waiting",
+		"update_id", j.u.ID, "user_id", j.u.UserID, "waiting", d.a.opts.UserQueue)
+	if j.u.Callback != nil && j.u.Callback.Answered { // the queue filled after the core answered it
+		return
+	}
+	if j.u.Callback == nil && (!first || j.u.ChatType != bot.ChatPrivate) {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(d.base, requestTimeout)
+		defer cancel()
+		c := d.a.Chat()
+		var err error
+		if j.u.Callback != nil {
+			err = c.AnswerCallback(ctx, j.u.Callback.ID, floodToast)
+		} else {
+			_, err = c.Send(ctx, j.u.ChatID, floodNotice, nil)
+		}
+		if err != nil {
+			d.a.log.Info("telegram: the flood notice was not delivered", "user_id", j.u.UserID, "err", err)
+		}
+	}()
+}
+
+func (d *dispatcher) run(userID int64, q *userQueue, j job) {
+	defer d.wg.Done()
+	for {
+		worker := false
+		select {
+		case d.workers <- struct{}{}:
+			worker = true
+		case <-d.base.Done():
+		}
+		d.mu.Lock()
+		if d.giveBack {
+			rest := append([]job{j}, q.pending...)
+			q.pending = nil
+			delete(d.users, userID)
+			d.given += len(rest)
+			d.mu.Unlock()
+			if worker {
+				<-d.workers
+			}
+			for _, r := range rest {
+				d.a.metrics.UpdateDropped(DropShutdown)
+				r.giveBack()
+				d.freeSlot()
+			}
+			return
+		}
+		delete(d.waiting, j.u.ID) // started: from now on it counts as taken
+		d.notifyLocked()
+		d.mu.Unlock()
+		d.handle(j)
+		<-d.workers
+		d.freeSlot()
+		d.mu.Lock()
 		if len(q.pending) == 0 {
-			delete(a.users, userID)
-			a.usersMu.Unlock()
+			delete(d.users, userID)
+			d.mu.Unlock()
 			return
 		}
 		j, q.pending = q.pending[0], q.pending[1:]
-		a.usersMu.Unlock()
+		d.mu.Unlock()
 	}
 }
 
+func (d *dispatcher) freeSlot() {
+	<-d.slots
+	d.mu.Lock()
+	d.notifyLocked()
+	d.mu.Unlock()
+}
+
 // handle runs one handler with its own deadline; a panic is logged, not fatal.
-func (a *Adapter) handle(j job) {
-	ctx, cancel := context.WithTimeout(context.Background(), a.opts.HandleTimeout)
+func (d *dispatcher) handle(j job) {
+	ctx, cancel := context.WithTimeout(d.base, d.a.opts.HandleTimeout)
 	defer cancel()
 	defer func() {
 		if r := recover(); r != nil {
-			a.log.Error("update handler panicked", "update_id", j.u.ID, "user_id", j.u.UserID,
+			d.a.log.Error("update handler panicked", "update_id", j.u.ID, "user_id", j.u.UserID,
 				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 		}
 	}()
 	j.h.Handle(ctx, j.u)
 }
 
-// Wait blocks until every queued and running handler has finished.
-func (a *Adapter) Wait() { a.wg.Wait() }
+// lowWater is the offset that confirms every update taken and started and no update still
+// waiting: the smallest waiting ID, or next when none waits.
+func (d *dispatcher) lowWater(next int64) int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for id := range d.waiting {
+		next = min(next, id)
+	}
+	return next
+}
 
-// waitBounded waits for handlers at most d.
-func (a *Adapter) waitBounded(d time.Duration) bool {
+// waitingBelow counts the updates taken and never started whose IDs are below offset.
+func (d *dispatcher) waitingBelow(offset int64) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for id := range d.waiting {
+		if id < offset {
+			n++
+		}
+	}
+	return n
+}
+
+// drain stops taking updates and waits for queued and running ones for at most timeout; then
+// it gives queued ones back, cancels running handlers and waits for them at most cancelGrace.
+// Only its first call does anything.
+func (d *dispatcher) drain(timeout time.Duration) {
+	d.drained.Do(func() {
+		d.mu.Lock()
+		d.closed = true
+		d.mu.Unlock()
+		if waitGroup(&d.wg, timeout) {
+			return
+		}
+		d.mu.Lock()
+		d.giveBack = true
+		running := len(d.workers)
+		d.mu.Unlock()
+		d.cancel()
+		finished := waitGroup(&d.wg, cancelGrace)
+		d.mu.Lock()
+		given := d.given
+		d.mu.Unlock()
+		d.a.log.Warn("telegram: stopped before every update was handled", "drain_timeout", timeout,
+			"not_handled", given, "cancelled", running, "all_returned", finished)
+	})
+}
+
+// waitGroup waits for wg at most d and reports whether it finished.
+func waitGroup(wg *sync.WaitGroup, d time.Duration) bool {
 	done := make(chan struct{})
-	go func() { a.wg.Wait(); close(done) }()
+	go func() { wg.Wait(); close(done) }()
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -96,155 +298,12 @@ func (a *Adapter) waitBounded(d time.Duration) bool {
 	}
 }
 
-// accept counts and dispatches one update; ignored kinds are dropped (a stray callback is
-// answered so that the user's client stops its spinner).
-func (a *Adapter) accept(ctx context.Context, up *gotgbot.Update, h Handler) error {
-	u, kind, ok := a.convert(up)
-	if !ok {
-		a.metrics.UpdateReceived("other")
-		if up.CallbackQuery != nil {
-			id := up.CallbackQuery.Id
-			go func() {
-				ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
-				defer cancel()
-				_ = a.Chat().AnswerCallback(ctx, id, "")
-			}()
-		}
-		return nil
-	}
-	a.metrics.UpdateReceived(kind)
-	acknowledge(ctx, &u, h)
-	return a.dispatch(ctx, u, h)
-}
+// Wait blocks until every queued and running handler has finished.
+func (a *Adapter) Wait() { a.queue.wg.Wait() }
 
-// WebhookHandler serves Telegram's webhook deliveries: 401 without the right secret, 400 on
-// a malformed body, else 200 at once while the update is handled by the worker pool.
-func (a *Adapter) WebhookHandler(secret string, h Handler) http.Handler {
-	valid := ValidWebhookSecret(secret)
-	want := sha256.Sum256([]byte(secret))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		// Hashing first makes the comparison constant-time in the length as well.
-		got := sha256.Sum256([]byte(r.Header.Get("X-Telegram-Bot-Api-Secret-Token")))
-		if !valid || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
-			return
-		}
-		var up gotgbot.Update
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxWebhookBody)).Decode(&up); err != nil {
-			http.Error(w, "bad update", http.StatusBadRequest)
-			return
-		}
-		if err := a.accept(r.Context(), &up, h); err != nil {
-			// Telegram redelivers on a non-2xx reply: this is back-pressure, nothing is lost.
-			http.Error(w, "busy", http.StatusServiceUnavailable)
-			return
-		}
-		w.WriteHeader(http.StatusOK)
-	})
-}
-
-// Poll receives updates by long polling until ctx is done, then waits (bounded) for running
-// handlers and returns nil. It deletes any webhook first.
-func (a *Adapter) Poll(ctx context.Context, h Handler) error {
-	if h == nil {
-		return errors.New("telegram: Poll needs a handler")
-	}
-	backoff := a.backoffMin
-	for {
-		_, err := a.call(ctx, "deleteWebhook", map[string]any{}, 0)
-		if err == nil {
-			break
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		a.log.Warn("telegram deleteWebhook failed, retrying", "err", err, "retry_in", backoff)
-		if sleepCtx(ctx, backoff) != nil {
-			return nil
-		}
-		backoff = min(2*backoff, a.backoffMax)
-	}
-	a.log.Info("telegram long polling started")
-
-	var offset int64
-	backoff = a.backoffMin
-poll:
-	for ctx.Err() == nil {
-		params := map[string]any{
-			"timeout":         int64(a.opts.PollTimeout / time.Second),
-			"allowed_updates": allowedUpdates,
-		}
-		if offset > 0 {
-			params["offset"] = offset
-		}
-		raw, err := a.call(ctx, "getUpdates", params, a.opts.PollTimeout+pollHTTPMargin)
-		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
-			wait := backoff
-			backoff = min(2*backoff, a.backoffMax)
-			var ae *APIError
-			switch {
-			case errors.As(err, &ae) && ae.Code == http.StatusConflict:
-				a.log.Error("telegram getUpdates conflict: another instance is polling with this token, or a webhook is set; retrying",
-					"retry_in", wait)
-			case errors.As(err, &ae) && ae.Code == http.StatusTooManyRequests:
-				wait = max(wait, ae.RetryAfter)
-				a.metrics.RateLimited("getUpdates", wait)
-				a.log.Warn("telegram getUpdates rate limited", "retry_in", wait)
-			case errors.As(err, &ae) && (ae.Code == http.StatusUnauthorized || ae.Code == http.StatusNotFound):
-				a.log.Error("telegram rejected the bot token (check TELEGRAM_BOT_TOKEN); retrying", "err", err, "retry_in", wait)
-			default:
-				a.log.Warn("telegram getUpdates failed, retrying", "err", err, "retry_in", wait)
-			}
-			if sleepCtx(ctx, wait) != nil {
-				break
-			}
-			continue
-		}
-		backoff = a.backoffMin
-		var batch []json.RawMessage
-		if err := json.Unmarshal(raw, &batch); err != nil {
-			a.log.Error("telegram getUpdates: undecodable reply", "err", err)
-			continue
-		}
-		for _, r := range batch {
-			var up gotgbot.Update
-			if err := json.Unmarshal(r, &up); err != nil {
-				// Skip it, or it would come back forever.
-				var id struct {
-					UpdateID int64 `json:"update_id"`
-				}
-				_ = json.Unmarshal(r, &id)
-				a.log.Error("telegram: skipping undecodable update", "update_id", id.UpdateID, "err", err)
-				offset = max(offset, id.UpdateID+1)
-				continue
-			}
-			if err := a.accept(ctx, &up, h); err != nil {
-				break poll // not confirmed: Telegram will deliver it again
-			}
-			offset = max(offset, up.UpdateId+1)
-		}
-	}
-
-	// Confirm what was accepted, so that the next start does not handle it again.
-	if offset > 0 {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		_, err := a.call(cctx, "getUpdates", map[string]any{"offset": offset, "timeout": 0, "limit": 1}, 5*time.Second)
-		cancel()
-		if err != nil {
-			a.log.Warn("telegram: confirming the last updates failed; some may be delivered again", "err", err)
-		}
-	}
-	if !a.waitBounded(a.opts.HandleTimeout) {
-		a.log.Warn("telegram: handlers still running at shutdown")
-	}
-	a.log.Info("telegram long polling stopped")
-	return nil
-}
+// Drain stops taking updates (a webhook delivery then gets 503, so Telegram keeps it) and
+// waits for the queued and running ones at most DrainTimeout. Then queued updates are given
+// back unhandled (their IDs forgotten, so a redelivery is handled; Poll leaves them
+// unconfirmed) and running handlers are cancelled; both are logged by count. Poll drains when
+// it stops; in webhook mode call Drain after the HTTP server stopped taking deliveries.
+func (a *Adapter) Drain() { a.queue.drain(a.opts.DrainTimeout) }

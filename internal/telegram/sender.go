@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"plumebot/internal/bot"
 )
 
@@ -15,13 +13,15 @@ import (
 // (https://core.telegram.org/bots/api#inlinekeyboardbutton).
 const maxCallbackData = 64
 
-// An idle chat's limiter is full again after this, so forgetting it loses nothing.
+// An idle chat's pacing is back to a fresh chat's after at most a group window (a minute),
+// so forgetting it after this loses nothing.
 const chatIdle = 2 * time.Minute
 
 // chatState orders and paces the messages of one chat.
 type chatState struct {
 	lock     chan struct{} // a mutex whose acquisition respects ctx
-	lim      *rate.Limiter
+	burst    burst         // guarded by lock
+	group    *window       // 20 per minute in groups; nil in private chats
 	refs     int
 	lastUsed time.Time
 }
@@ -40,11 +40,10 @@ func (a *Adapter) acquireChat(ctx context.Context, chatID int64) (*chatState, er
 	}
 	cs := a.chats[chatID]
 	if cs == nil {
-		lim := a.privateLim
+		cs = &chatState{lock: make(chan struct{}, 1), burst: burst{n: a.opts.ChatBurst, interval: a.opts.PerChatInterval}}
 		if chatID < 0 { // groups, supergroups and channels have negative IDs
-			lim = a.groupLim
+			cs.group = newWindow(a.opts.GroupPerMinute, time.Minute)
 		}
-		cs = &chatState{lock: make(chan struct{}, 1), lim: rate.NewLimiter(lim, chatBurst)}
 		a.chats[chatID] = cs
 	}
 	cs.refs++
@@ -70,22 +69,41 @@ func (a *Adapter) unref(cs *chatState) {
 	a.chatsMu.Unlock()
 }
 
-// inChat runs fn holding the chat's lock, after pacing when paced is set.
-func (a *Adapter) inChat(ctx context.Context, method string, chatID int64, paced bool, fn func() error) error {
+// inChat calls method in chatID holding the chat's lock, so the chat's calls keep their
+// order through retries; each attempt of a message is paced.
+func (a *Adapter) inChat(ctx context.Context, method string, chatID int64, params map[string]any) (json.RawMessage, error) {
 	cs, err := a.acquireChat(ctx, chatID)
 	if err != nil {
-		return fmt.Errorf("telegram %s: waiting for chat: %w", method, err)
+		return nil, fmt.Errorf("telegram %s: waiting for chat: %w", method, err)
 	}
 	defer a.releaseChat(cs)
-	if paced {
-		if err := cs.lim.Wait(ctx); err != nil {
-			return fmt.Errorf("telegram %s: pacing: %w", method, err)
+	return a.retry(ctx, method, func() (json.RawMessage, error) {
+		if !paced(method) {
+			return a.call(ctx, method, params, 0)
 		}
+		return a.pacedCall(ctx, cs, method, params)
+	})
+}
+
+// pacedCall waits for the chat's burst, its group's window and the overall window, then
+// calls; the send holds its places in the windows until it is answered (see pacing.go).
+func (a *Adapter) pacedCall(ctx context.Context, cs *chatState, method string, params map[string]any) (json.RawMessage, error) {
+	if err := cs.burst.wait(ctx); err != nil {
+		return nil, fmt.Errorf("telegram %s: pacing: %w", method, err)
 	}
-	if err := a.global.Wait(ctx); err != nil {
-		return fmt.Errorf("telegram %s: pacing: %w", method, err)
+	groupDone, err := cs.group.acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("telegram %s: pacing: %w", method, err)
 	}
-	return fn()
+	defer groupDone()
+	globalDone, err := a.global.acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("telegram %s: pacing: %w", method, err)
+	}
+	raw, err := a.call(ctx, method, params, 0)
+	globalDone()
+	cs.burst.sent()
+	return raw, err
 }
 
 func keyboardParam(kb bot.Keyboard) (map[string]any, error) {
@@ -123,7 +141,8 @@ func textParams(chatID int64, html string, kb bot.Keyboard) (map[string]any, err
 // sender implements bot.Chat.
 type sender struct{ a *Adapter }
 
-// Chat returns the sender the core uses: per-chat order, pacing, 429 retries.
+// Chat returns the sender the core uses: per-chat order, pacing, retries. Its errors wrap
+// bot.ErrChatUnreachable when Telegram refuses the chat for good.
 func (a *Adapter) Chat() bot.Chat { return sender{a} }
 
 func (s sender) Send(ctx context.Context, chatID int64, html string, kb bot.Keyboard) (int64, error) {
@@ -134,22 +153,17 @@ func (s sender) Send(ctx context.Context, chatID int64, html string, kb bot.Keyb
 	if thread := bot.ReplyThread(ctx); thread != 0 {
 		p["message_thread_id"] = thread // a reply to a command in a forum topic goes to that topic
 	}
-	var id int64
-	err = s.a.inChat(ctx, "sendMessage", chatID, true, func() error {
-		raw, err := s.a.callRetry(ctx, "sendMessage", p)
-		if err != nil {
-			return err
-		}
-		var m struct {
-			MessageID int64 `json:"message_id"`
-		}
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return fmt.Errorf("telegram sendMessage: decoding reply: %w", err)
-		}
-		id = m.MessageID
-		return nil
-	})
-	return id, err
+	raw, err := s.a.inChat(ctx, "sendMessage", chatID, p)
+	if err != nil {
+		return 0, err
+	}
+	var m struct {
+		MessageID int64 `json:"message_id"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return 0, fmt.Errorf("telegram sendMessage: decoding reply: %w", err)
+	}
+	return m.MessageID, nil
 }
 
 func (s sender) Edit(ctx context.Context, chatID, messageID int64, html string, kb bot.Keyboard) error {
@@ -158,21 +172,16 @@ func (s sender) Edit(ctx context.Context, chatID, messageID int64, html string, 
 		return fmt.Errorf("telegram editMessageText: %w", err)
 	}
 	p["message_id"] = messageID
-	return s.a.inChat(ctx, "editMessageText", chatID, true, func() error {
-		_, err := s.a.callRetry(ctx, "editMessageText", p)
-		if notModified(err) {
-			return nil
-		}
+	if _, err := s.a.inChat(ctx, "editMessageText", chatID, p); err != nil && !notModified(err) {
 		return err
-	})
+	}
+	return nil
 }
 
 func (s sender) Delete(ctx context.Context, chatID, messageID int64) error {
 	// Ordered with the chat's sends but not paced: deletes don't count as messages.
-	return s.a.inChat(ctx, "deleteMessage", chatID, false, func() error {
-		_, err := s.a.callRetry(ctx, "deleteMessage", map[string]any{"chat_id": chatID, "message_id": messageID})
-		return err
-	})
+	_, err := s.a.inChat(ctx, "deleteMessage", chatID, map[string]any{"chat_id": chatID, "message_id": messageID})
+	return err
 }
 
 func (s sender) AnswerCallback(ctx context.Context, callbackID, text string) error {
@@ -186,7 +195,8 @@ func (s sender) AnswerCallback(ctx context.Context, callbackID, text string) err
 }
 
 func (s sender) Typing(ctx context.Context, chatID int64) error {
-	// Typing is a courtesy: under load it is dropped, never queued in front of real replies.
+	// Typing is a courtesy: under load it is dropped, never queued in front of real replies,
+	// and never retried.
 	if !s.a.typing.Allow() {
 		return nil
 	}

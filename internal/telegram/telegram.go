@@ -7,24 +7,31 @@
 //     two quick updates of one user (the steps of /auth, a double tap) may run at once or swap.
 //     dispatch.go queues them per user: one at a time per user, users in parallel, at most
 //     MaxWorkers handlers running.
-//   - A bounded queue. Per-user order means updates wait behind their user's earlier one; the
-//     queued and running updates together are bounded (16 × MaxWorkers), so a flood holds
-//     intake back: Poll stops fetching and confirms nothing it did not queue, and a webhook
-//     delivery waits for room and gets 503 (Telegram redelivers) if its request ends first.
+//   - Bounded queues. One user's waiting updates are bounded (UserQueue: a flood is dropped with
+//     one notice per burst, and counted), and all queued and running ones together (16 ×
+//     MaxWorkers: beyond it intake waits, and a webhook delivery gets 503 so Telegram keeps it).
 //   - A context per update. Library handlers get an ext.Context, which carries no deadline or
-//     cancellation; ours get a context.Context ending after HandleTimeout, passed on to Plume
-//     and to the sender.
+//     cancellation; ours get a context.Context ending after HandleTimeout (or at the end of a
+//     drain), passed on to Plume and to the sender.
+//   - A bounded stop. Drain waits DrainTimeout for queued and running updates, then cancels
+//     what runs and gives back what waits: Poll confirms no update it did not start, so the
+//     next start fetches them again.
+//   - Each update once. An update delivered twice (a webhook retried, two replicas, a refetch
+//     after a restart) is skipped through Seen, the store's leases (intake.go).
 //   - Polling that tells failures apart. The updater retries every getUpdates error alike (by
-//     default after a fixed second); Poll backs off, waits out retry_after on 429, says that a
-//     409 means another instance or a webhook, and confirms what it queued before it returns,
-//     so a restart does not handle it again.
+//     default after a fixed second); Poll backs off, waits out retry_after on 429, and says
+//     that a 409 means another instance or a webhook (poll.go).
 //   - A stricter webhook. The library's handler compares the secret with != and accepts every
 //     delivery when none is set, and reads any body whole; WebhookHandler compares in constant
-//     time, refuses all when the secret is not valid, and caps the body.
+//     time, refuses all when the secret is not valid, caps the body, and answers 200 to every
+//     authentic delivery, even one the library cannot decode (logged by update ID and path):
+//     another answer makes Telegram redeliver it forever. Both intakes share one decoder.
 //
-// Sending has no library counterpart: sender.go keeps each chat's messages in order, paces them
-// (about 1/s per chat, 20/min per group, 30/s overall), waits out retry_after, and sheds typing
-// indicators before they delay a reply.
+// Sending has no library counterpart: sender.go keeps each chat's messages in order; pacing.go
+// paces them exactly at Telegram's limits (30 in any second overall, a burst of 3 then one per
+// second per chat, 20 in any minute per group); request.go retries 429 (waiting out
+// retry_after, then slowing the whole sender), 5xx and lost connections; errors.go turns
+// Telegram's lasting refusals (blocked, kicked, chat gone) into bot.ErrChatUnreachable.
 package telegram
 
 import (
@@ -53,15 +60,17 @@ const (
 	DefaultMaxWorkers      = 64
 	DefaultHandleTimeout   = 2 * time.Minute
 	DefaultPollTimeout     = 50 * time.Second
-	DefaultPerChatInterval = time.Second // ~1 message/s per chat (Bot FAQ)
-	DefaultGroupPerMinute  = 20          // 20 messages/min per group (Bot FAQ)
-	DefaultGlobalPerSecond = 30          // ~30 messages/s overall (Bot FAQ)
+	DefaultPerChatInterval = time.Second // one message per second per chat (Bot FAQ)...
+	DefaultChatBurst       = 3           // ...after a short burst, which Telegram tolerates
+	DefaultGroupPerMinute  = 20          // 20 messages in any minute per group (Bot FAQ)
+	DefaultGlobalPerSecond = 30          // 30 messages in any second overall (Bot FAQ)
+	DefaultUserQueue       = 5
+	DefaultDrainTimeout    = 10 * time.Second
+	DefaultDedupTTL        = time.Hour
 
 	// The HTTP timeout of getUpdates must exceed its long-poll timeout.
 	pollHTTPMargin = 10 * time.Second
 	requestTimeout = 30 * time.Second
-	chatBurst      = 3 // short bursts are tolerated by Telegram
-	maxRetries429  = 3
 )
 
 // Handler receives converted updates.
@@ -78,14 +87,16 @@ func (f HandlerFunc) Handle(ctx context.Context, u bot.Update) { f(ctx, u) }
 // Metrics are optional hooks for counting what the adapter does.
 type Metrics interface {
 	UpdateReceived(kind string)                          // "message", "callback", "other"
-	Sent(method string, err error)                       // each Bot API call outcome
+	UpdateDropped(reason string)                         // one of the Drop* reasons
+	Sent(method, outcome string)                         // each Bot API call: an Outcome*
 	RateLimited(method string, retryAfter time.Duration) // each 429
 }
 
 type noMetrics struct{}
 
 func (noMetrics) UpdateReceived(string)             {}
-func (noMetrics) Sent(string, error)                {}
+func (noMetrics) UpdateDropped(string)              {}
+func (noMetrics) Sent(string, string)               {}
 func (noMetrics) RateLimited(string, time.Duration) {}
 
 func orDefault[T int | time.Duration](v, def T) T {
@@ -93,14 +104,6 @@ func orDefault[T int | time.Duration](v, def T) T {
 		return def
 	}
 	return v
-}
-
-// limitOr is rate.Inf for a negative setting (pacing off), else every().
-func limitOr[T int | time.Duration](v T, every func() rate.Limit) rate.Limit {
-	if v < 0 {
-		return rate.Inf
-	}
-	return every()
 }
 
 // Options configure an Adapter. Zero values take the defaults above; a negative
@@ -113,10 +116,23 @@ type Options struct {
 	MaxWorkers      int           // updates handled at once, default 64
 	HandleTimeout   time.Duration // per-update deadline, default 2m
 	PollTimeout     time.Duration // getUpdates long-poll timeout, default 50s (HTTP timeout +10s)
-	PerChatInterval time.Duration // pacing per private chat, default 1s (bursts of 3 allowed)
-	GroupPerMinute  int           // pacing per group, default 20
-	GlobalPerSecond int           // pacing overall, default 30
-	Metrics         Metrics       // optional
+	PerChatInterval time.Duration // pacing per chat after its burst, default 1s
+	ChatBurst       int           // messages at once in one chat, default 3
+	GroupPerMinute  int           // messages in any minute per group, default 20
+	GlobalPerSecond int           // messages in any second overall, default 30
+	// UserQueue bounds one user's updates waiting behind the one being handled, default 5;
+	// beyond it updates are dropped (see dispatch.go).
+	UserQueue int
+	// DrainTimeout bounds the wait for queued and running handlers when Poll or Drain stops,
+	// default 10s; then running handlers are cancelled and queued ones given back.
+	DrainTimeout time.Duration
+	// Seen records the updates taken on, so that one delivered twice is handled once; shared
+	// by replicas when it is the store. Default: this process only.
+	Seen Seen
+	// DedupTTL is how long an update ID is remembered, default 1h (Telegram redelivers a
+	// webhook update for minutes, and a restart refetches unconfirmed updates at once).
+	DedupTTL time.Duration
+	Metrics  Metrics // optional
 }
 
 // Command is one entry of the bot's command menu.
@@ -131,22 +147,18 @@ type Adapter struct {
 	metrics Metrics
 	opts    Options
 	me      atomic.Value // string: our username once known
+	ready   readiness
 
-	global     *rate.Limiter // messages (sendMessage, editMessageText) overall
-	typing     *rate.Limiter // chat actions: cosmetic, shed rather than queued
-	privateLim rate.Limit
-	groupLim   rate.Limit
-	chatsMu    sync.Mutex
-	chats      map[int64]*chatState
-	lastSweep  time.Time
+	global    *window       // messages (sendMessage, editMessageText, ...) overall
+	typing    *rate.Limiter // chat actions: cosmetic, shed rather than queued
+	chatsMu   sync.Mutex
+	chats     map[int64]*chatState
+	lastSweep time.Time
 
-	usersMu sync.Mutex
-	users   map[int64]*userQueue
-	slots   chan struct{} // queued + running updates: back-pressure on intake
-	workers chan struct{} // running handlers
-	wg      sync.WaitGroup
+	queue dispatcher
 
-	backoffMin, backoffMax time.Duration
+	backoffMin, backoffMax time.Duration // getUpdates and deleteWebhook failures
+	retryMin, retryMax     time.Duration // failed sends (5xx, connection lost)
 }
 
 var tokenRE = regexp.MustCompile(`^[0-9]+:[A-Za-z0-9_-]+$`)
@@ -168,8 +180,12 @@ func New(opts Options) (*Adapter, error) {
 	opts.HandleTimeout = orDefault(opts.HandleTimeout, DefaultHandleTimeout)
 	opts.PollTimeout = orDefault(opts.PollTimeout, DefaultPollTimeout)
 	opts.PerChatInterval = orDefault(opts.PerChatInterval, DefaultPerChatInterval)
+	opts.ChatBurst = orDefault(opts.ChatBurst, DefaultChatBurst)
 	opts.GroupPerMinute = orDefault(opts.GroupPerMinute, DefaultGroupPerMinute)
 	opts.GlobalPerSecond = orDefault(opts.GlobalPerSecond, DefaultGlobalPerSecond)
+	opts.UserQueue = orDefault(opts.UserQueue, DefaultUserQueue)
+	opts.DrainTimeout = orDefault(opts.DrainTimeout, DefaultDrainTimeout)
+	opts.DedupTTL = orDefault(opts.DedupTTL, DefaultDedupTTL)
 	switch {
 	case opts.MaxWorkers < 0:
 		return nil, errors.New("telegram: MaxWorkers must be positive")
@@ -177,23 +193,33 @@ func New(opts Options) (*Adapter, error) {
 		return nil, errors.New("telegram: HandleTimeout must be positive")
 	case opts.PollTimeout < time.Second:
 		return nil, errors.New("telegram: PollTimeout must be at least 1s")
+	case opts.ChatBurst < 0, opts.UserQueue < 0, opts.DrainTimeout < 0, opts.DedupTTL < 0:
+		return nil, errors.New("telegram: ChatBurst, UserQueue, DrainTimeout and DedupTTL must be positive")
 	}
-	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{}
+	client := http.Client{}
+	if opts.HTTPClient != nil {
+		client = *opts.HTTPClient
 	}
-	if t := opts.HTTPClient.Timeout; t != 0 && t < opts.PollTimeout+pollHTTPMargin {
+	if t := client.Timeout; t != 0 && t < opts.PollTimeout+pollHTTPMargin {
 		return nil, fmt.Errorf("telegram: HTTP client timeout %s must exceed PollTimeout+%s", t, pollHTTPMargin)
 	}
+	if client.Transport == nil {
+		client.Transport = http.DefaultTransport
+	}
+	client.Transport = jsonErrors{client.Transport}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
 	if opts.Metrics == nil {
 		opts.Metrics = noMetrics{}
 	}
+	if opts.Seen == nil {
+		opts.Seen = &localSeen{}
+	}
 	apiURL := strings.TrimSuffix(opts.APIURL, "/")
 	b, err := gotgbot.NewBot(opts.Token, &gotgbot.BotOpts{
 		BotClient: &gotgbot.BaseBotClient{
-			Client:             *opts.HTTPClient,
+			Client:             client,
 			DefaultRequestOpts: &gotgbot.RequestOpts{Timeout: requestTimeout, APIURL: apiURL},
 		},
 		DisableTokenCheck: true,
@@ -209,130 +235,20 @@ func New(opts Options) (*Adapter, error) {
 		metrics:    opts.Metrics,
 		opts:       opts,
 		chats:      map[int64]*chatState{},
-		users:      map[int64]*userQueue{},
-		slots:      make(chan struct{}, opts.MaxWorkers*16),
-		workers:    make(chan struct{}, opts.MaxWorkers),
+		global:     newWindow(opts.GlobalPerSecond, time.Second),
 		backoffMin: time.Second,
 		backoffMax: 30 * time.Second,
+		retryMin:   500 * time.Millisecond,
+		retryMax:   4 * time.Second,
 	}
-	// A burst of a third of the rate: arrival jitter at Telegram then never adds up to more
-	// than its ~30/s, which a full-size burst paced at exactly 30/s did (429s in plumebench).
-	a.global = rate.NewLimiter(limitOr(opts.GlobalPerSecond, func() rate.Limit {
-		return rate.Limit(opts.GlobalPerSecond)
-	}), max(opts.GlobalPerSecond/3, 1))
-	a.typing = rate.NewLimiter(limitOr(opts.GlobalPerSecond, func() rate.Limit {
-		return rate.Limit(opts.GlobalPerSecond)
-	}), max(opts.GlobalPerSecond, 1))
-	a.privateLim = limitOr(opts.PerChatInterval, func() rate.Limit { return rate.Every(opts.PerChatInterval) })
-	a.groupLim = limitOr(opts.GroupPerMinute, func() rate.Limit {
-		return rate.Every(time.Minute / time.Duration(opts.GroupPerMinute))
-	})
+	// Chat actions have a budget of their own at the overall rate; they are shed, not queued.
+	a.typing = rate.NewLimiter(rate.Inf, 0)
+	if opts.GlobalPerSecond > 0 {
+		a.typing = rate.NewLimiter(rate.Limit(opts.GlobalPerSecond), opts.GlobalPerSecond)
+	}
+	a.queue.init(a)
 	a.me.Store("")
 	return a, nil
-}
-
-// APIError is an error reply of the Bot API.
-type APIError struct {
-	Method      string
-	Code        int // error_code, e.g. 400, 403, 409, 429
-	Description string
-	RetryAfter  time.Duration // from parameters.retry_after on 429
-}
-
-func (e *APIError) Error() string {
-	return fmt.Sprintf("telegram %s: %d %s", e.Method, e.Code, e.Description)
-}
-
-// notModified reports Telegram's "message is not modified", which is success for an edit.
-func notModified(err error) bool {
-	var ae *APIError
-	return errors.As(err, &ae) && ae.Code == 400 && strings.Contains(ae.Description, "message is not modified")
-}
-
-// redactedError hides the token: errors from the HTTP client may carry the request URL,
-// which contains it. Only context errors stay reachable through Unwrap.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-func (a *Adapter) redact(s string) string {
-	s = strings.ReplaceAll(s, a.token, "<token>")
-	return strings.ReplaceAll(s, url.PathEscape(a.token), "<token>")
-}
-
-func (a *Adapter) wrapErr(method string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var te *gotgbot.TelegramError
-	if errors.As(err, &te) {
-		ae := &APIError{Method: method, Code: te.Code, Description: a.redact(te.Description)}
-		if te.ResponseParams != nil {
-			ae.RetryAfter = time.Duration(te.ResponseParams.RetryAfter) * time.Second
-		}
-		return ae
-	}
-	var inner error
-	switch {
-	case errors.Is(err, context.Canceled):
-		inner = context.Canceled
-	case errors.Is(err, context.DeadlineExceeded):
-		inner = context.DeadlineExceeded
-	}
-	return &redactedError{msg: a.redact(fmt.Sprintf("telegram %s: %v", method, err)), err: inner}
-}
-
-// call makes one Bot API request; every error it returns is token-free.
-func (a *Adapter) call(ctx context.Context, method string, params map[string]any, timeout time.Duration) (json.RawMessage, error) {
-	if timeout == 0 {
-		timeout = requestTimeout
-	}
-	raw, err := a.bot.RequestWithContext(ctx, method, params, &gotgbot.RequestOpts{Timeout: timeout, APIURL: a.apiURL})
-	err = a.wrapErr(method, err)
-	a.metrics.Sent(method, err)
-	return raw, err
-}
-
-// callRetry is call that waits out 429 replies (the whole retry_after, at most maxRetries429 times).
-func (a *Adapter) callRetry(ctx context.Context, method string, params map[string]any) (json.RawMessage, error) {
-	for attempt := 0; ; attempt++ {
-		raw, err := a.call(ctx, method, params, 0)
-		var ae *APIError
-		if !errors.As(err, &ae) || ae.Code != http.StatusTooManyRequests || attempt >= maxRetries429 {
-			return raw, err
-		}
-		wait := max(ae.RetryAfter, time.Second)
-		a.metrics.RateLimited(method, wait)
-		a.log.Warn("telegram flood control: waiting before retrying", "method", method, "retry_after", wait, "attempt", attempt+1)
-		if err := sleepCtx(ctx, wait); err != nil {
-			return nil, fmt.Errorf("telegram %s: waiting out flood control: %w", method, err)
-		}
-		// The retry is another message: it takes a pacing slot like any other, or a burst of
-		// retries after one 429 would earn the next.
-		if paced(method) {
-			if err := a.global.Wait(ctx); err != nil {
-				return nil, fmt.Errorf("telegram %s: pacing: %w", method, err)
-			}
-		}
-	}
-}
-
-// paced reports whether method sends a message that counts against Telegram's rate limits.
-func paced(method string) bool { return method == "sendMessage" || method == "editMessageText" }
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Me calls getMe (for readiness checks) and remembers the bot's username, so that commands

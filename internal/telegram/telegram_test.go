@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,9 +36,15 @@ func (s *syncBuf) String() string {
 }
 
 type recMetrics struct {
-	mu      sync.Mutex
-	kinds   map[string]int
-	limited []time.Duration
+	mu       sync.Mutex
+	kinds    map[string]int
+	dropped  map[string]int
+	outcomes map[string]int // "method outcome"
+	limited  []time.Duration
+}
+
+func newRecMetrics() *recMetrics {
+	return &recMetrics{kinds: map[string]int{}, dropped: map[string]int{}, outcomes: map[string]int{}}
 }
 
 func (m *recMetrics) UpdateReceived(kind string) {
@@ -47,7 +52,26 @@ func (m *recMetrics) UpdateReceived(kind string) {
 	defer m.mu.Unlock()
 	m.kinds[kind]++
 }
-func (m *recMetrics) Sent(string, error) {}
+
+func (m *recMetrics) UpdateDropped(reason string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.dropped[reason]++
+}
+
+func (m *recMetrics) Sent(method, outcome string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.outcomes[method+" "+outcome]++
+}
+
+// count reads one of the maps under the lock.
+func (m *recMetrics) count(f func(*recMetrics) int) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return f(m)
+}
+
 func (m *recMetrics) RateLimited(_ string, d time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -66,7 +90,7 @@ func setup(t *testing.T) *env {
 	srv := tgtest.New()
 	t.Cleanup(srv.Close)
 	logs := &syncBuf{}
-	m := &recMetrics{kinds: map[string]int{}}
+	m := newRecMetrics()
 	a, err := New(Options{
 		Token: srv.Token, APIURL: srv.APIURL(), Logger: slog.New(slog.NewTextHandler(logs, nil)),
 		HTTPClient:  tgtest.LoopbackClient(),
@@ -77,7 +101,13 @@ func setup(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	a.backoffMin, a.backoffMax = 5*time.Millisecond, 20*time.Millisecond
+	a.retryMin, a.retryMax = 5*time.Millisecond, 20*time.Millisecond
 	return &env{srv: srv, a: a, logs: logs, metrics: m}
+}
+
+// dispatch queues u for h as an accepted update would be.
+func (a *Adapter) dispatch(ctx context.Context, u bot.Update, h Handler) error {
+	return a.queue.dispatch(ctx, job{u: u, h: h, giveBack: func() {}})
 }
 
 func ctxT(t *testing.T) context.Context {
@@ -359,65 +389,6 @@ func TestHandlerContextHasDeadline(t *testing.T) {
 	}
 }
 
-func TestWebhookHandler(t *testing.T) {
-	t.Parallel()
-	e := setup(t)
-	var handled atomic.Int32
-	got := make(chan bot.Update, 5)
-	hs := httptest.NewServer(e.a.WebhookHandler("s3cret_TOKEN-1", HandlerFunc(func(_ context.Context, u bot.Update) {
-		handled.Add(1)
-		got <- u
-	})))
-	defer hs.Close()
-	post := func(secret string, body []byte) int {
-		req, _ := http.NewRequest(http.MethodPost, hs.URL, bytes.NewReader(body))
-		if secret != "" {
-			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	update := e.srv.MessageUpdate(7, 7, "/help")
-	tests := []struct {
-		name, secret string
-		body         []byte
-		want         int
-	}{
-		{"missing secret", "", update, 401},
-		{"wrong secret", "s3cret_TOKEN-2", update, 401},
-		{"bad json", "s3cret_TOKEN-1", []byte("{nope"), 400},
-		{"good", "s3cret_TOKEN-1", update, 200},
-	}
-	for _, tt := range tests {
-		if st := post(tt.secret, tt.body); st != tt.want {
-			t.Errorf("%s: status %d, want %d", tt.name, st, tt.want)
-		}
-	}
-	if u := recv(t, got); u.Text != "/help" || u.UserID != 7 {
-		t.Errorf("update = %+v", u)
-	}
-	e.a.Wait()
-	if n := handled.Load(); n != 1 {
-		t.Errorf("handler called %d times, want 1", n)
-	}
-
-	// An invalid configured secret fails closed.
-	bad := httptest.NewServer(e.a.WebhookHandler("", HandlerFunc(func(context.Context, bot.Update) { handled.Add(1) })))
-	defer bad.Close()
-	resp, err := http.Post(bad.URL, "application/json", bytes.NewReader(update))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 401 {
-		t.Errorf("empty secret: status %d, want 401", resp.StatusCode)
-	}
-}
-
 func TestSetWebhook(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
@@ -511,6 +482,7 @@ func TestTokenNeverInErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	a.retryMin, a.retryMax = time.Millisecond, time.Millisecond // a failed dial is retried
 	_, sendErr := a.Chat().Send(ctx, 1, "x", nil)
 	_, meErr := a.Me(ctx)
 	srv := tgtest.New()
@@ -576,28 +548,6 @@ func TestNormalizeCommand(t *testing.T) {
 	}
 }
 
-func TestPacingLimiters(t *testing.T) {
-	t.Parallel()
-	a, err := New(Options{Token: "1:a"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := ctxT(t)
-	priv, _ := a.acquireChat(ctx, 10)
-	a.releaseChat(priv)
-	grp, _ := a.acquireChat(ctx, -10)
-	a.releaseChat(grp)
-	if priv.lim.Limit() != 1 || priv.lim.Burst() != chatBurst {
-		t.Errorf("private limiter %v/%d", priv.lim.Limit(), priv.lim.Burst())
-	}
-	if grp.lim.Limit() != 20.0/60 {
-		t.Errorf("group limiter %v", grp.lim.Limit())
-	}
-	if a.global.Limit() != 30 {
-		t.Errorf("global limiter %v", a.global.Limit())
-	}
-}
-
 func TestTwoHundredUsersNoCrossTalk(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
@@ -660,30 +610,5 @@ func TestTypingShedUnderLoad(t *testing.T) {
 	}
 	if _, err := c.Send(ctx, 42, "still answered", nil); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// After a 429 the retry takes a pacing slot: with a global budget of 1 message and one
-// message already sent, the retry must wait for the limiter, not go out at once.
-func TestRetryAfter429IsPaced(t *testing.T) {
-	t.Parallel()
-	srv := tgtest.New()
-	t.Cleanup(srv.Close)
-	m := &recMetrics{kinds: map[string]int{}}
-	a, err := New(Options{Token: srv.Token, APIURL: srv.APIURL(), PollTimeout: time.Second, Metrics: m, HTTPClient: tgtest.LoopbackClient(),
-		PerChatInterval: -1, GroupPerMinute: -1, GlobalPerSecond: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Fault("sendMessage", tgtest.Fault{Status: 429, RetryAfter: 1})
-	ctx := ctxT(t)
-	if _, err := a.Chat().Send(ctx, 7, "hello", nil); err != nil {
-		t.Fatal(err)
-	}
-	if a.global.Tokens() > 0.5 {
-		t.Errorf("the retry did not take a pacing slot (%.2f tokens left)", a.global.Tokens())
-	}
-	if len(m.limited) != 1 {
-		t.Errorf("429s counted: %d", len(m.limited))
 	}
 }

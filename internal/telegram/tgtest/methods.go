@@ -3,7 +3,9 @@ package tgtest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,6 +20,9 @@ type apiError struct {
 	status     int
 	desc       string
 	retryAfter int
+	migrateTo  int64 // parameters.migrate_to_chat_id
+	html       bool  // answered with an HTML page instead of JSON (a proxy's error page)
+	reset      bool  // answered by resetting the connection
 }
 
 // badRequest is Telegram's 400 reply, whose description starts "Bad Request: ".
@@ -74,22 +79,61 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	call := Call{Method: method, Params: params, Status: http.StatusOK, At: at}
-	w.Header().Set("Content-Type", "application/json")
-	if aerr != nil {
+	switch {
+	case aerr != nil && aerr.reset:
+		call.Status, call.Err = 0, "connection reset"
+		s.record(call)
+		resetConnection(w)
+		return
+	case aerr != nil && aerr.html:
+		call.Status, call.Err = aerr.status, aerr.desc
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(aerr.status)
+		fmt.Fprintf(w, "<html><head><title>%[1]d %[2]s</title></head><body><center><h1>%[1]d %[2]s</h1></center><hr><center>nginx</center></body></html>\n",
+			aerr.status, http.StatusText(aerr.status))
+	case aerr != nil:
 		call.Status, call.Err = aerr.status, aerr.desc
 		body := map[string]any{"ok": false, "error_code": aerr.status, "description": aerr.desc}
-		if aerr.retryAfter > 0 {
+		switch {
+		case aerr.retryAfter > 0:
 			body["parameters"] = map[string]any{"retry_after": aerr.retryAfter}
+		case aerr.migrateTo != 0:
+			body["parameters"] = map[string]any{"migrate_to_chat_id": aerr.migrateTo}
 		}
+		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(aerr.status)
 		_ = json.NewEncoder(w).Encode(body)
-	} else {
+	default:
+		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
 	}
+	s.record(call)
+}
+
+func (s *Server) record(c Call) {
 	s.mu.Lock()
-	s.calls = append(s.calls, call)
+	s.calls = append(s.calls, c)
 	s.notifyLocked()
 	s.mu.Unlock()
+}
+
+// errReset unwinds an in-process request whose connection a fault resets.
+var errReset = errors.New("tgtest: connection reset by peer")
+
+// resetConnection drops the client's connection with a TCP reset, as a crashing proxy does.
+func resetConnection(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(errReset) // in-process: RoundTrip turns it into the client's error
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0) // close with RST, not FIN
+	}
+	_ = conn.Close()
 }
 
 // fault applies the next queued fault for method, if any.
@@ -117,6 +161,9 @@ func (s *Server) fault(ctx context.Context, method string) *apiError {
 			t.Stop()
 		}
 	}
+	if f.Reset {
+		return &apiError{reset: true}
+	}
 	if f.Status == 0 {
 		return nil
 	}
@@ -135,7 +182,7 @@ func (s *Server) fault(ctx context.Context, method string) *apiError {
 			desc = http.StatusText(f.Status)
 		}
 	}
-	return &apiError{status: f.Status, desc: desc, retryAfter: f.RetryAfter}
+	return &apiError{status: f.Status, desc: desc, retryAfter: f.RetryAfter, html: f.HTML}
 }
 
 func (s *Server) getMe(*http.Request, map[string]any) (any, *apiError) {
@@ -271,6 +318,9 @@ func (s *Server) sendMessage(_ *http.Request, p map[string]any) (any, *apiError)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if aerr := s.refusalLocked(chatID); aerr != nil {
+		return nil, aerr
+	}
 	if aerr := s.rateLocked(chatID); aerr != nil {
 		return nil, aerr
 	}
@@ -288,6 +338,9 @@ func (s *Server) editMessageText(_ *http.Request, p map[string]any) (any, *apiEr
 	msgID, _ := intParam(p, "message_id")
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if aerr := s.refusalLocked(chatID); aerr != nil {
+		return nil, aerr
+	}
 	m := s.byKey[msgKey{chatID, msgID}]
 	if m == nil || m.Deleted {
 		return nil, badRequest("message to edit not found")
@@ -312,6 +365,9 @@ func (s *Server) deleteMessage(_ *http.Request, p map[string]any) (any, *apiErro
 	k := msgKey{chatID, msgID}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if aerr := s.refusalLocked(chatID); aerr != nil {
+		return nil, aerr
+	}
 	if m := s.byKey[k]; m != nil && !m.Deleted {
 		m.Deleted = true
 		return true, nil
@@ -339,11 +395,17 @@ func (s *Server) answerCallbackQuery(_ *http.Request, p map[string]any) (any, *a
 }
 
 func (s *Server) sendChatAction(_ *http.Request, p map[string]any) (any, *apiError) {
-	if _, aerr := chatParam(p); aerr != nil {
+	chatID, aerr := chatParam(p)
+	if aerr != nil {
 		return nil, aerr
 	}
 	if !chatActions[str(p, "action")] {
 		return nil, badRequest("wrong parameter action in request")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if aerr := s.refusalLocked(chatID); aerr != nil {
+		return nil, aerr
 	}
 	return true, nil
 }

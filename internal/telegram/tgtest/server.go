@@ -67,6 +67,8 @@ type Fault struct {
 	Description string        // default derived from Status
 	Delay       time.Duration // wait before answering (ends early if the client gives up)
 	Times       int           // how many calls it applies to; default 1
+	HTML        bool          // answer Status with an HTML error page, as a proxy in front of the Bot API does
+	Reset       bool          // reset the connection instead of answering (recorded with Status 0)
 }
 
 type msgKey struct{ chat, id int64 }
@@ -104,13 +106,21 @@ type Server struct {
 	hookSecret string
 	commands   any
 	enforce    bool
-	buckets    map[int64]*bucket
-	global     *bucket
+	rates      map[int64]*chatLimits
+	refusals   map[int64]*apiError // chats Telegram refuses to deliver to
+	global     *slidingWindow
 }
 
 // New starts a fake Bot API on 127.0.0.1.
 func New() *Server {
-	s := &Server{
+	s := newServer()
+	s.hs = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.URL = s.hs.URL
+	return s
+}
+
+func newServer() *Server {
+	return &Server{
 		Token:      Token,
 		changed:    make(chan struct{}),
 		nextUpdate: 1000,
@@ -121,15 +131,16 @@ func New() *Server {
 		nextMsgID:  map[int64]int64{},
 		callbacks:  map[string]bool{},
 		faults:     map[string][]*Fault{},
-		buckets:    map[int64]*bucket{},
+		rates:      map[int64]*chatLimits{},
+		refusals:   map[int64]*apiError{},
 	}
-	s.hs = httptest.NewServer(http.HandlerFunc(s.serve))
-	s.URL = s.hs.URL
-	return s
 }
 
-// Close stops the server.
+// Close stops the server (nothing to stop for NewInProcess).
 func (s *Server) Close() {
+	if s.hs == nil {
+		return
+	}
 	s.hs.CloseClientConnections()
 	s.hs.Close()
 }
@@ -137,8 +148,10 @@ func (s *Server) Close() {
 // APIURL is the value for the adapter's Options.APIURL.
 func (s *Server) APIURL() string { return s.URL }
 
-// EnforceRates turns Telegram's flood limits on or off (off by default): beyond ~30 messages/s
-// overall, bursts in one chat, or 20 messages/min in a group, sends get 429 with retry_after.
+// EnforceRates turns Telegram's flood limits on or off (off by default). When on, a message
+// (sendMessage, editMessageText) gets 429 with retry_after when it would be the 31st in any one
+// second overall, the 21st in any minute in one group, or exceed a chat's burst of 3 and then
+// one per second (the Rate* constants). Messages refused with 429 do not count.
 func (s *Server) EnforceRates(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -153,9 +166,16 @@ func (s *Server) notifyLocked() {
 // PushMessage queues a text message from userID in chatID: a private chat if chatID == userID,
 // else a group (a supergroup if chatID is negative). It returns the message's ID.
 func (s *Server) PushMessage(userID, chatID int64, text string) (messageID int64) {
+	return s.PushMessageWith(userID, chatID, textFields(text))
+}
+
+// PushMessageWith queues a message from userID in chatID with the given fields of Telegram's
+// Message object (text, forward_origin, a service message's fields...), for shapes PushMessage
+// does not make. It returns the message's ID.
+func (s *Server) PushMessageWith(userID, chatID int64, fields map[string]any) (messageID int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q, id := s.messageUpdateLocked(userID, chatID, text)
+	q, id := s.incomingUpdateLocked(userID, chatID, fields)
 	s.queue = append(s.queue, q)
 	s.notifyLocked()
 	return id
@@ -173,9 +193,14 @@ func (s *Server) PushCallback(userID, chatID, messageID int64, data string) (cal
 
 // MessageUpdate builds the JSON of a message update without queueing it, for webhook tests.
 func (s *Server) MessageUpdate(userID, chatID int64, text string) []byte {
+	return s.MessageUpdateWith(userID, chatID, textFields(text))
+}
+
+// MessageUpdateWith builds the JSON of a PushMessageWith update without queueing it.
+func (s *Server) MessageUpdateWith(userID, chatID int64, fields map[string]any) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q, _ := s.messageUpdateLocked(userID, chatID, text)
+	q, _ := s.incomingUpdateLocked(userID, chatID, fields)
 	return q.raw
 }
 

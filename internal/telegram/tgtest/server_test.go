@@ -65,7 +65,8 @@ type reply struct {
 	ErrorCode   int             `json:"error_code"`
 	Description string          `json:"description"`
 	Parameters  struct {
-		RetryAfter int `json:"retry_after"`
+		RetryAfter      int   `json:"retry_after"`
+		MigrateToChatID int64 `json:"migrate_to_chat_id"`
 	} `json:"parameters"`
 }
 
@@ -77,7 +78,11 @@ func call(t *testing.T, s *Server, method string, params map[string]any) (int, r
 func callToken(t *testing.T, s *Server, token, method string, params map[string]any) (int, reply) {
 	t.Helper()
 	body, _ := json.Marshal(params)
-	resp, err := testClient.Post(s.URL+"/bot"+token+"/"+method, "application/json", bytes.NewReader(body))
+	client := testClient
+	if s.hs == nil { // NewInProcess
+		client = s.Client()
+	}
+	resp, err := client.Post(s.URL+"/bot"+token+"/"+method, "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatalf("%s: %v", method, err)
 	}

@@ -156,11 +156,16 @@ func addCommandEntity(msg map[string]any, text string) {
 
 // queueLocked queues an update whose payload is field (message, edited_message…).
 func (s *Server) queueLocked(field string, payload map[string]any) {
+	s.queue = append(s.queue, s.encodeLocked(field, payload))
+	s.notifyLocked()
+}
+
+// encodeLocked gives an update whose payload is field its ID and its JSON.
+func (s *Server) encodeLocked(field string, payload map[string]any) queued {
 	s.nextUpdate++
 	raw, err := json.Marshal(map[string]any{"update_id": s.nextUpdate, field: payload})
 	if err != nil {
 		panic(fmt.Sprintf("tgtest: encoding an update: %v", err))
 	}
-	s.queue = append(s.queue, queued{s.nextUpdate, raw})
-	s.notifyLocked()
+	return queued{s.nextUpdate, raw}
 }

@@ -3,8 +3,8 @@ package tgtest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -46,25 +46,20 @@ func (s *Server) newMessageIDLocked(chatID int64) int64 {
 	return s.nextMsgID[chatID]
 }
 
-// messageUpdateLocked builds a message update and registers the incoming message.
-func (s *Server) messageUpdateLocked(userID, chatID int64, text string) (queued, int64) {
-	s.chatTypes[chatID] = s.chatType(userID, chatID)
-	id := s.newMessageIDLocked(chatID)
-	s.incoming[msgKey{chatID, id}] = false
-	msg := map[string]any{
-		"message_id": id, "from": userJSON(userID), "chat": s.chatJSONLocked(chatID),
-		"date": time.Now().Unix(), "text": text,
-	}
-	if strings.HasPrefix(text, "/") {
-		n := strings.IndexAny(text, " \n")
-		if n < 0 {
-			n = len(text)
-		}
-		msg["entities"] = []any{map[string]any{"type": "bot_command", "offset": 0, "length": UTF16Len(text[:n])}}
-	}
-	s.nextUpdate++
-	raw, _ := json.Marshal(map[string]any{"update_id": s.nextUpdate, "message": msg})
-	return queued{s.nextUpdate, raw}, id
+// textFields are the Message fields of a text message, with the bot_command entity Telegram
+// adds when it starts with a command.
+func textFields(text string) map[string]any {
+	fields := map[string]any{"text": text}
+	addCommandEntity(fields, text)
+	return fields
+}
+
+// incomingUpdateLocked builds the update of a message from userID in chatID with fields
+// (text, or a service message's fields) and registers the message.
+func (s *Server) incomingUpdateLocked(userID, chatID int64, fields map[string]any) (queued, int64) {
+	msg, id := s.incomingLocked(userID, chatID)
+	maps.Copy(msg, fields)
+	return s.encodeLocked("message", msg), id
 }
 
 func (s *Server) callbackUpdateLocked(userID, chatID, messageID int64, data string) (queued, string) {
