@@ -21,6 +21,14 @@ type Target struct {
 	NodeID     string `json:"n,omitempty"` // RebootPod: the pod's serial, Plume's node ID
 }
 
+// canonical is t with its IDs as Plume writes them. They are MongoDB ObjectIds, which Plume
+// (and the simulator) read in either case and write in lower case: "ABC…" and "abc…" are one
+// location, and must share one cooldown and one lock.
+func (t Target) canonical() Target {
+	t.CustomerID, t.LocationID = strings.ToLower(t.CustomerID), strings.ToLower(t.LocationID)
+	return t
+}
+
 // Request asks for an action. Nothing reaches Plume before its confirmation.
 type Request struct {
 	Kind   Kind
@@ -141,6 +149,8 @@ func (e *Engine) Request(ctx context.Context, acc Access, req Request) (*Pending
 	if err := validate(req.Kind, req.Target); err != nil {
 		return nil, err
 	}
+	req.Target = req.Target.canonical()
+	ev.Target = req.Target
 	role := e.Role(req.UserID)
 	if !role.CanAct() {
 		return refuse(&Refusal{Reason: NotAllowed, Now: now})

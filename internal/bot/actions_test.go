@@ -498,3 +498,24 @@ func TestActionMessagesOfNastyAndHugeLocations(t *testing.T) {
 		t.Error("no escaped name in the nasty location's messages")
 	}
 }
+
+// Plume's IDs are ObjectIds, one location whatever the case they are typed in: the cooldown
+// holds for the same location typed in capitals.
+func TestActionCooldownWhateverTheIDsCase(t *testing.T) {
+	t.Parallel()
+	e := actionEnv(t)
+	e.sayIn(carol, carol, "/reboot "+e.ids("healthy"))
+	e.pressIn(carol, carol, "🏠 Every pod (the whole location)")
+	e.pressIn(carol, carol, "✅ Confirm")
+	l := e.loc("healthy")
+	for _, ids := range []string{strings.ToUpper(e.ids("healthy")), l.CustomerID + " " + strings.ToUpper(l.LocationID)} {
+		e.sayIn(dave, dave, "/reboot "+ids)
+		e.pressIn(dave, dave, "🏠 Every pod (the whole location)")
+		if got := e.chat.last(dave).Text; got != "⏳ This was rebooted less than 10 min ago; it is possible again at 12:10 UTC (in 10 min)." {
+			t.Errorf("/reboot %s after a reboot: %q", ids, got)
+		}
+	}
+	if n := len(e.sim.Actions()); n != 1 {
+		t.Errorf("%d actions reached Plume, want 1", n)
+	}
+}
