@@ -380,6 +380,8 @@ func TestActionPlumeRefusals(t *testing.T) {
 		{"403", plumesim.Fault{Status: 403}, "⚠️ Plume says these credentials may not do this (403)."},
 		{"404", plumesim.Fault{Status: 404}, "⚠️ Plume says this pod is not in this location any more (404)."},
 		{"422", plumesim.Fault{Status: 422}, "⚠️ Plume refused the request's parameters (422). Simulated fault"},
+		// Plume may have acted before it failed: a retry could reboot the pod twice.
+		{"503", plumesim.Fault{Status: 503}, "⚠️ Plume had an internal error (503): it may or may not have been done. Check before trying again."},
 		// The WAF lets one reboot through, then blocks until its 5-minute window rolls over
 		// (on the client's real clock: N varies).
 		{"WAF", plumesim.Fault{WAFAfter: 1}, "⚠️ Plume is rate-limiting requests; try again in N s."},
