@@ -65,12 +65,22 @@ func TestConfirmationWords(t *testing.T) {
 			"Pod Garage (serial " + garage + ") restarts; devices on it lose WiFi for about 2–3 minutes. It is disconnected now (for 2 h 4 min): Plume may not reach it."},
 		{RebootLocation, e.target("healthy", -1), "Reboot every pod at Home",
 			"Every pod at Home (3 pods) restarts; the whole home loses WiFi and internet for about 2–3 minutes. 10 devices are connected now."},
+		// A location whose pods Plume cannot reach now says so, as a pod's reboot does.
+		{RebootLocation, e.target("offline", -1), "Reboot every pod at Home",
+			"Every pod at Home (3 pods) restarts; the whole home loses WiFi and internet for about 2–3 minutes. " +
+				"The location is offline now (for 3 h 2 min): Plume may not reach its pods."},
+		{RebootLocation, e.target("partial", -1), "Reboot every pod at Home",
+			"Every pod at Home (4 pods) restarts; the whole home loses WiFi and internet for about 2–3 minutes. 10 devices are connected now. " +
+				"Garage is disconnected now: Plume may not reach it."},
 		{SpeedTest, e.target("healthy", -1), "ISP speed test on the gateway Living room (serial " + gw + ")",
 			"The gateway Living room runs a speed test to the internet for about a minute; the internet may be slower meanwhile."},
 		{SpeedTest, e.target("offline", -1), "ISP speed test on the gateway Living room (serial " + e.info.Locations["offline"].NodeSerial + ")",
 			"The gateway Living room runs a speed test to the internet for about a minute; the internet may be slower meanwhile. The gateway is disconnected now: the test will probably not run."},
 		{Optimize, e.target("degraded", -1), "Optimization of Home",
 			"Plume re-plans the WiFi channels and the mesh of Home; devices may reconnect briefly over the next minutes."},
+		{Optimize, e.target("offline", -1), "Optimization of Home",
+			"Plume re-plans the WiFi channels and the mesh of Home; devices may reconnect briefly over the next minutes. " +
+				"The location is offline now (for 3 h 2 min): Plume may not reach it."},
 	}
 	for _, tt := range tests {
 		p := e.mustRequest(tt.kind, agent, tt.target)
