@@ -159,8 +159,8 @@ func (b *Bot) onActionButton(ctx context.Context, r *request, p payload) error {
 		kind = action.Optimize
 	}
 	var edit int64
-	if p.View == "picker" {
-		edit = r.u.MessageID
+	if p.View == "picker" && p.UserID == r.u.UserID {
+		edit = r.u.MessageID // the picker becomes the confirmation; someone else's stays theirs
 	}
 	return b.requestAction(ctx, r, kind, t, edit)
 }

@@ -521,3 +521,25 @@ func TestActionCooldownWhateverTheIDsCase(t *testing.T) {
 		t.Errorf("%d actions reached Plume, want 1", n)
 	}
 }
+
+// In a group, another support user's press on someone's /reboot picker asks for their own
+// confirmation in a new message: the picker stays for the user who asked for it.
+func TestActionPickerOfAnotherUserInAGroup(t *testing.T) {
+	t.Parallel()
+	e := actionEnv(t)
+	e.sayIn(group, carol, "/reboot "+e.ids("healthy"))
+	picker := e.chat.last(group)
+	e.pressIn(group, dave, "🔄 Office")
+	msgs := e.chat.messages(group)
+	if got := msgs[0]; got.ID != picker.ID || got.Text != picker.Text || !reflect.DeepEqual(labels(got.KB), labels(picker.KB)) {
+		t.Errorf("carol's picker became %q %q", got.Text, labels(got.KB))
+	}
+	if conf := e.chat.last(group); conf.ID == picker.ID || !strings.HasPrefix(conf.Text, "🔄 <b>Reboot pod Office") {
+		t.Errorf("dave's confirmation: message %d %q", conf.ID, conf.Text)
+	}
+	// Carol's own press still edits her picker in place.
+	e.pressIn(group, carol, "🔄 Bedroom")
+	if got := e.chat.messages(group)[0]; got.ID != picker.ID || !strings.HasPrefix(got.Text, "🔄 <b>Reboot pod Bedroom") {
+		t.Errorf("carol's press on her picker: message %d %q", got.ID, got.Text)
+	}
+}
