@@ -93,16 +93,22 @@ func (b *Bot) showRebootPicker(ctx context.Context, r *request, loc locArgs) err
 	return b.sendPages(ctx, r, []string{text}, kb)
 }
 
-// maxPodButtons bounds the pod buttons of one keyboard; the text lists every pod.
+// maxPodButtons bounds the pod buttons of one keyboard (a keyboard holds at most 62 buttons).
 const maxPodButtons = 40
 
-// rebootRows are a button per pod, two to a row.
+// rebootRows are a button per pod, two to a row, for the first maxPodButtons pods with an ID
+// Plume would take back (a pod listed without one gets none).
 func rebootRows(loc locArgs, nodes []plume.Node, prefix, view string) [][]btnSpec {
 	var rows [][]btnSpec
-	for i, n := range nodes {
-		if i == maxPodButtons || plume.ValidateSerial(n.ID) != nil {
+	buttons := 0
+	for _, n := range nodes {
+		if buttons == maxPodButtons {
 			break
 		}
+		if plume.ValidateSerial(n.ID) != nil {
+			continue
+		}
+		buttons++
 		label := n.Name()
 		if n.IsGateway() {
 			label += " (gateway)"

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"plumebot/internal/plume"
 	"plumebot/internal/plumesim"
 )
 
@@ -541,5 +542,22 @@ func TestActionPickerOfAnotherUserInAGroup(t *testing.T) {
 	e.pressIn(group, carol, "🔄 Bedroom")
 	if got := e.chat.messages(group)[0]; got.ID != picker.ID || !strings.HasPrefix(got.Text, "🔄 <b>Reboot pod Bedroom") {
 		t.Errorf("carol's press on her picker: message %d %q", got.ID, got.Text)
+	}
+}
+
+// A pod Plume lists without a usable ID gets no button, and hides none of the pods after it.
+func TestRebootRowsSkipAPodWithoutID(t *testing.T) {
+	t.Parallel()
+	up := []plume.Hop{{ID: "1HX2AB3CD0"}}
+	nodes := []plume.Node{{ID: "1HX2AB3CD4", Nickname: "Office", LeafToRoot: up}, {Nickname: "Ghost", LeafToRoot: up},
+		{ID: "1HX2AB3CD5", Nickname: "Attic", LeafToRoot: up}}
+	var got []string
+	for _, row := range rebootRows(locArgs{}, nodes, "", "") {
+		for _, b := range row {
+			got = append(got, b.text+" "+b.p.Extra)
+		}
+	}
+	if want := []string{"Office 1HX2AB3CD4", "Attic 1HX2AB3CD5"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("buttons = %q, want %q", got, want)
 	}
 }
