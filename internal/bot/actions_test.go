@@ -561,3 +561,23 @@ func TestRebootRowsSkipAPodWithoutID(t *testing.T) {
 		t.Errorf("buttons = %q, want %q", got, want)
 	}
 }
+
+// A confirmation asked for before a new /auth does nothing after it, even when the new
+// credentials are the same: the agent signed in again, as after /logout.
+func TestActionConfirmationAfterANewAuth(t *testing.T) {
+	t.Parallel()
+	e := actionEnv(t)
+	e.signIn(carol, e.info.AuthHeader)
+	e.sayIn(carol, carol, "/optimize "+e.ids("healthy"))
+	msg, yes := e.findButton(carol, "✅ Confirm")
+	e.signIn(carol, e.info.AuthHeader)
+	e.pressData(carol, carol, msg, yes)
+	for _, m := range e.chat.messages(carol) {
+		if m.ID == msg && m.Text != "⛔ You signed out or signed in again since you asked: nothing was done. Ask again." {
+			t.Errorf("confirmation pressed after a new /auth: %q", m.Text)
+		}
+	}
+	if n := len(e.sim.Actions()); n != 0 {
+		t.Errorf("%d actions reached Plume", n)
+	}
+}
