@@ -334,7 +334,9 @@ func (e *Engine) Confirm(ctx context.Context, acc Access, key string, user, chat
 	if err := e.spend(ctx, user, role, now); err != nil {
 		return nil, err
 	}
-	status, err := e.act(ctx, acc.Actor, rec.Kind, rec.Target)
+	actx, cancel := context.WithTimeout(ctx, actTimeout)
+	status, err := e.act(actx, acc.Actor, rec.Kind, rec.Target)
+	cancel()
 	ev.PlumeStatus = status
 	if err != nil {
 		ev.Result = resultOf(err)

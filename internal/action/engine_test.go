@@ -1,6 +1,7 @@
 package action
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"strings"
@@ -391,5 +392,36 @@ func TestWordsOfAHotel(t *testing.T) {
 	p := e.mustRequest(RebootPod, agent, e.target("huge", 0))
 	if !strings.Contains(p.Effect, " and 5 more.") || len(p.Effect) > 1500 {
 		t.Errorf("effect (%d bytes) = %q", len(p.Effect), p.Effect)
+	}
+}
+
+// deadlineActor notes how long the action's request may take.
+type deadlineActor struct {
+	Actor
+	left time.Duration // until the context's deadline; 0 when it has none
+}
+
+func (a *deadlineActor) RebootLocation(ctx context.Context, c, l string, delay time.Duration) (int, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		a.left = time.Until(dl)
+	}
+	return a.Actor.RebootLocation(ctx, c, l, delay)
+}
+
+// The request to Plume ends before the target's lock can expire, whatever the caller's
+// deadline and Plume's timeout (PLUME_TIMEOUT may exceed the lock): a second replica must not
+// find the target unlocked, and not yet cooling down, while the first request still runs.
+func TestActionRequestEndsWithinTheTargetLock(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := &deadlineActor{Actor: e.acc.Actor}
+	acc := e.acc
+	acc.Actor = a
+	p := e.mustRequest(RebootLocation, agent, e.target("healthy", -1))
+	if _, err := e.eng.Confirm(e.ctx, acc, p.Key, agent, agent); err != nil {
+		t.Fatal(err)
+	}
+	if a.left <= 0 || a.left >= targetLockTTL {
+		t.Errorf("the reboot could take %v; the target's lock lasts %v", a.left, targetLockTTL)
 	}
 }
