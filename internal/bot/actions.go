@@ -252,7 +252,7 @@ func (b *Bot) preanswer(ctx context.Context, r *request) (ok bool) {
 	if !valid {
 		return true // not a confirmation button: the router answers it
 	}
-	toast, ref := b.confirmToast(ctx, r.u, key, yes)
+	toast, ref := b.confirmToast(ctx, r.u, key, yes, b.actions.Check)
 	b.answer(ctx, r, toast)
 	if ref != nil {
 		r.command, r.outcome = "confirm", "refused:"+ref.Reason.String()
@@ -262,10 +262,12 @@ func (b *Bot) preanswer(ctx context.Context, r *request) (ok bool) {
 }
 
 // confirmToast is the toast for a press of ✅ Confirm or ✖ Cancel, from the confirmation's
-// record (no Plume work); refused is set when the press can do nothing (used, someone
-// else's). An expired one is used up by the handler, which says so in the message.
-func (b *Bot) confirmToast(ctx context.Context, u Update, key string, yes bool) (toast string, refused *action.Refusal) {
-	kind, err := b.actions.Peek(ctx, key, u.UserID, u.ChatID)
+// record as look (the engine's Peek, or Check for the look that decides the press) reads it,
+// with no Plume work; refused is set when the press can do nothing (used, someone else's). An
+// expired one is used up by the handler, which says so in the message.
+func (b *Bot) confirmToast(ctx context.Context, u Update, key string, yes bool,
+	look func(ctx context.Context, key string, user, chat int64) (action.Kind, error)) (toast string, refused *action.Refusal) {
+	kind, err := look(ctx, key, u.UserID, u.ChatID)
 	var ref *action.Refusal
 	switch {
 	case errors.As(err, &ref) && ref.Reason != action.Expired:

@@ -581,3 +581,22 @@ func TestActionConfirmationAfterANewAuth(t *testing.T) {
 		t.Errorf("%d actions reached Plume", n)
 	}
 }
+
+// A press on someone else's confirmation is one not_yours audit event, whether the adapter
+// answered it at intake (serve) or the handler does (the demo).
+func TestActionPressOfAnotherUserAuditedOnce(t *testing.T) {
+	t.Parallel()
+	e := actionEnv(t)
+	e.sayIn(group, carol, "/speedtest "+e.ids("healthy"))
+	msg, yes := e.findButton(group, "✅ Confirm")
+	e.pressData(group, dave, msg, yes) // answered by the handler
+	u := Update{UserID: dave, FirstName: "Dave", ChatID: group, ChatType: ChatSupergroup, MessageID: msg,
+		Callback: &Callback{ID: "at-intake", Data: yes}}
+	e.bot.Acknowledge(e.ctx(), u)
+	u.Callback.Answered = true
+	e.bot.Handle(e.ctx(), u)
+	want := []string{"request speedtest asked", "confirm speedtest not_yours", "confirm speedtest not_yours"}
+	if got := e.auditActions(); !reflect.DeepEqual(got, want) {
+		t.Errorf("audit = %q\nwant %q", got, want)
+	}
+}
