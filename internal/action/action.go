@@ -122,9 +122,11 @@ const (
 	// confirmGrace keeps a pending record past its expiry, so the expiry is seen (and
 	// audited) by whoever takes it, not lost to the store's own TTL.
 	confirmGrace = 10 * time.Minute
-	// targetLockTTL bounds the cross-replica lock held around one action's check and request:
-	// longer than a Plume request may take.
+	// targetLockTTL bounds the cross-replica lock held around one action's check and request.
+	// The request gets actTimeout, less than the lock, whatever PLUME_TIMEOUT says: the
+	// lock must outlive it, and the cooldown written after it.
 	targetLockTTL = 45 * time.Second
+	actTimeout    = 35 * time.Second
 )
 
 // Engine runs the actions. It is safe for concurrent use; its state is in the Store, so

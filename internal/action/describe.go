@@ -40,7 +40,7 @@ func (e *Engine) describe(ctx context.Context, r Reader, kind Kind, t Target) (s
 		for _, n := range nodes {
 			base.Pods = append(base.Pods, podBaseOf(n))
 		}
-		summary, effect = locationWords(loc, nodes)
+		summary, effect = locationWords(loc, nodes, e.clock.Now())
 	case SpeedTest:
 		gw := gateway(nodes)
 		if gw >= 0 && nodes[gw].SpeedTest != nil {
@@ -48,7 +48,7 @@ func (e *Engine) describe(ctx context.Context, r Reader, kind Kind, t Target) (s
 		}
 		summary, effect = speedTestWords(nodes, gw)
 	case Optimize:
-		summary, effect = optimizeWords(loc)
+		summary, effect = optimizeWords(loc, e.clock.Now())
 	}
 	return summary, effect, base, nil
 }

@@ -21,6 +21,14 @@ type Target struct {
 	NodeID     string `json:"n,omitempty"` // RebootPod: the pod's serial, Plume's node ID
 }
 
+// canonical is t with its IDs as Plume writes them. They are MongoDB ObjectIds, which Plume
+// (and the simulator) read in either case and write in lower case: "ABC…" and "abc…" are one
+// location, and must share one cooldown and one lock.
+func (t Target) canonical() Target {
+	t.CustomerID, t.LocationID = strings.ToLower(t.CustomerID), strings.ToLower(t.LocationID)
+	return t
+}
+
 // Request asks for an action. Nothing reaches Plume before its confirmation.
 type Request struct {
 	Kind   Kind
@@ -141,6 +149,8 @@ func (e *Engine) Request(ctx context.Context, acc Access, req Request) (*Pending
 	if err := validate(req.Kind, req.Target); err != nil {
 		return nil, err
 	}
+	req.Target = req.Target.canonical()
+	ev.Target = req.Target
 	role := e.Role(req.UserID)
 	if !role.CanAct() {
 		return refuse(&Refusal{Reason: NotAllowed, Now: now})
@@ -214,8 +224,9 @@ func (e *Engine) Forget(ctx context.Context, user int64) error {
 }
 
 // load reads a pending confirmation and checks that it is this user's in this chat, without
-// using it up: a stranger's press must not spend someone else's confirmation.
-func (e *Engine) load(ctx context.Context, key string, user, chat int64) (record, error) {
+// using it up: a stranger's press must not spend someone else's confirmation. audit records
+// such a press (not_yours).
+func (e *Engine) load(ctx context.Context, key string, user, chat int64, audit bool) (record, error) {
 	now := e.clock.Now()
 	if !ValidKey(key) {
 		return record{}, &Refusal{Reason: Gone, Now: now}
@@ -232,6 +243,9 @@ func (e *Engine) load(ctx context.Context, key string, user, chat int64) (record
 		return record{}, &Refusal{Reason: Gone, Now: now}
 	}
 	if rec.User != user || rec.Chat != chat {
+		if !audit {
+			return record{}, &Refusal{Reason: NotYours, Now: now}
+		}
 		e.obs.Audit(Event{Stage: StageConfirm, Kind: rec.Kind, UserID: user, ChatID: chat, Target: rec.Target, Result: NotYours.String()})
 		return record{}, &Refusal{Reason: NotYours, Now: now}
 	}
@@ -239,10 +253,21 @@ func (e *Engine) load(ctx context.Context, key string, user, chat int64) (record
 }
 
 // Peek says which action a confirmation is for when user, in chat, may answer it, without
-// using it up or reaching Plume: a front end uses it to answer a button press at once. Errors:
-// a *Refusal (Gone, NotYours) or a store error.
+// using it up or reaching Plume: a front end uses it to answer a button press at once. It
+// records nothing, since a press may be looked at more than once (at intake, then by its
+// handler). Errors: a *Refusal (Gone, NotYours, Expired) or a store error.
 func (e *Engine) Peek(ctx context.Context, key string, user, chat int64) (Kind, error) {
-	rec, err := e.load(ctx, key, user, chat)
+	return e.peek(ctx, key, user, chat, false)
+}
+
+// Check is Peek for the one look that decides what a press does: it records a press on
+// someone else's confirmation in the audit. A front end calls it once per press.
+func (e *Engine) Check(ctx context.Context, key string, user, chat int64) (Kind, error) {
+	return e.peek(ctx, key, user, chat, true)
+}
+
+func (e *Engine) peek(ctx context.Context, key string, user, chat int64, audit bool) (Kind, error) {
+	rec, err := e.load(ctx, key, user, chat, audit)
 	if err != nil {
 		return "", err
 	}
@@ -275,7 +300,7 @@ func (e *Engine) take(ctx context.Context, key string) (record, error) {
 // replicas cannot both pass the cooldown. Errors: a *Refusal, the *plume.Error Plume answered
 // (its UserMessage says what it means for the action), or a store error.
 func (e *Engine) Confirm(ctx context.Context, acc Access, key string, user, chat int64) (*Confirmed, error) {
-	rec, err := e.load(ctx, key, user, chat)
+	rec, err := e.load(ctx, key, user, chat, true)
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +349,9 @@ func (e *Engine) Confirm(ctx context.Context, acc Access, key string, user, chat
 	if err := e.spend(ctx, user, role, now); err != nil {
 		return nil, err
 	}
-	status, err := e.act(ctx, acc.Actor, rec.Kind, rec.Target)
+	actx, cancel := context.WithTimeout(ctx, actTimeout)
+	status, err := e.act(actx, acc.Actor, rec.Kind, rec.Target)
+	cancel()
 	ev.PlumeStatus = status
 	if err != nil {
 		ev.Result = resultOf(err)
@@ -359,7 +386,7 @@ func (e *Engine) act(ctx context.Context, a Actor, kind Kind, t Target) (int, er
 // Cancel ends a pending confirmation without acting; only its user may. It returns the
 // action's summary for the message that showed it.
 func (e *Engine) Cancel(ctx context.Context, key string, user, chat int64) (string, error) {
-	if _, err := e.load(ctx, key, user, chat); err != nil {
+	if _, err := e.load(ctx, key, user, chat, true); err != nil {
 		return "", err
 	}
 	rec, err := e.take(ctx, key)

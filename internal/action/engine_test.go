@@ -1,6 +1,7 @@
 package action
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"strings"
@@ -65,12 +66,22 @@ func TestConfirmationWords(t *testing.T) {
 			"Pod Garage (serial " + garage + ") restarts; devices on it lose WiFi for about 2–3 minutes. It is disconnected now (for 2 h 4 min): Plume may not reach it."},
 		{RebootLocation, e.target("healthy", -1), "Reboot every pod at Home",
 			"Every pod at Home (3 pods) restarts; the whole home loses WiFi and internet for about 2–3 minutes. 10 devices are connected now."},
+		// A location whose pods Plume cannot reach now says so, as a pod's reboot does.
+		{RebootLocation, e.target("offline", -1), "Reboot every pod at Home",
+			"Every pod at Home (3 pods) restarts; the whole home loses WiFi and internet for about 2–3 minutes. " +
+				"The location is offline now (for 3 h 2 min): Plume may not reach its pods."},
+		{RebootLocation, e.target("partial", -1), "Reboot every pod at Home",
+			"Every pod at Home (4 pods) restarts; the whole home loses WiFi and internet for about 2–3 minutes. 10 devices are connected now. " +
+				"Garage is disconnected now: Plume may not reach it."},
 		{SpeedTest, e.target("healthy", -1), "ISP speed test on the gateway Living room (serial " + gw + ")",
 			"The gateway Living room runs a speed test to the internet for about a minute; the internet may be slower meanwhile."},
 		{SpeedTest, e.target("offline", -1), "ISP speed test on the gateway Living room (serial " + e.info.Locations["offline"].NodeSerial + ")",
 			"The gateway Living room runs a speed test to the internet for about a minute; the internet may be slower meanwhile. The gateway is disconnected now: the test will probably not run."},
 		{Optimize, e.target("degraded", -1), "Optimization of Home",
 			"Plume re-plans the WiFi channels and the mesh of Home; devices may reconnect briefly over the next minutes."},
+		{Optimize, e.target("offline", -1), "Optimization of Home",
+			"Plume re-plans the WiFi channels and the mesh of Home; devices may reconnect briefly over the next minutes. " +
+				"The location is offline now (for 3 h 2 min): Plume may not reach it."},
 	}
 	for _, tt := range tests {
 		p := e.mustRequest(tt.kind, agent, tt.target)
@@ -381,5 +392,36 @@ func TestWordsOfAHotel(t *testing.T) {
 	p := e.mustRequest(RebootPod, agent, e.target("huge", 0))
 	if !strings.Contains(p.Effect, " and 5 more.") || len(p.Effect) > 1500 {
 		t.Errorf("effect (%d bytes) = %q", len(p.Effect), p.Effect)
+	}
+}
+
+// deadlineActor notes how long the action's request may take.
+type deadlineActor struct {
+	Actor
+	left time.Duration // until the context's deadline; 0 when it has none
+}
+
+func (a *deadlineActor) RebootLocation(ctx context.Context, c, l string, delay time.Duration) (int, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		a.left = time.Until(dl)
+	}
+	return a.Actor.RebootLocation(ctx, c, l, delay)
+}
+
+// The request to Plume ends before the target's lock can expire, whatever the caller's
+// deadline and Plume's timeout (PLUME_TIMEOUT may exceed the lock): a second replica must not
+// find the target unlocked, and not yet cooling down, while the first request still runs.
+func TestActionRequestEndsWithinTheTargetLock(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := &deadlineActor{Actor: e.acc.Actor}
+	acc := e.acc
+	acc.Actor = a
+	p := e.mustRequest(RebootLocation, agent, e.target("healthy", -1))
+	if _, err := e.eng.Confirm(e.ctx, acc, p.Key, agent, agent); err != nil {
+		t.Fatal(err)
+	}
+	if a.left <= 0 || a.left >= targetLockTTL {
+		t.Errorf("the reboot could take %v; the target's lock lasts %v", a.left, targetLockTTL)
 	}
 }

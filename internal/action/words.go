@@ -36,13 +36,39 @@ func podWords(nodes []plume.Node, i int, now time.Time) (summary, effect string)
 		fmt.Fprintf(&b, " Pods behind it lose their link too: %s.", nameList(behind))
 	}
 	if !n.Connected() {
-		b.WriteString(" It is disconnected now")
-		if !n.ConnectionStateChangeAt.IsZero() {
-			fmt.Fprintf(&b, " (for %s)", span(now.Sub(n.ConnectionStateChangeAt).Truncate(time.Minute)))
-		}
-		b.WriteString(": Plume may not reach it.")
+		fmt.Fprintf(&b, " It is disconnected now%s: Plume may not reach it.", since(n.ConnectionStateChangeAt, now))
 	}
 	return summary, b.String()
+}
+
+// since is " (for 2 h 4 min)", the time since t, or "" when Plume gave no time.
+func since(t, now time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return " (for " + span(now.Sub(t).Truncate(time.Minute)) + ")"
+}
+
+// unreachable is what a confirmation says about a location Plume cannot reach now (it, for a
+// location's action; its pods, for a reboot), or "": the location is offline, or some of the
+// pods are disconnected.
+func unreachable(l *plume.Location, nodes []plume.Node, it string, now time.Time) string {
+	if l != nil && strings.EqualFold(l.NetworkStatus.Status, "offline") {
+		return fmt.Sprintf(" The location is offline now%s: Plume may not reach %s.", since(l.NetworkStatus.StatusChangedAt, now), it)
+	}
+	var off []string
+	for _, n := range nodes {
+		if !n.Connected() {
+			off = append(off, n.Name())
+		}
+	}
+	switch len(off) {
+	case 0:
+		return ""
+	case 1:
+		return " " + off[0] + " is disconnected now: Plume may not reach it."
+	}
+	return " " + nameList(off) + " are disconnected now: Plume may not reach them."
 }
 
 // behind names the pods whose path to the cloud goes through the pod id.
@@ -66,7 +92,7 @@ func locationName(l *plume.Location) string {
 	return "this location"
 }
 
-func locationWords(l *plume.Location, nodes []plume.Node) (summary, effect string) {
+func locationWords(l *plume.Location, nodes []plume.Node, now time.Time) (summary, effect string) {
 	name := locationName(l)
 	devices := 0
 	for _, n := range nodes {
@@ -78,7 +104,7 @@ func locationWords(l *plume.Location, nodes []plume.Node) (summary, effect strin
 	if devices > 0 {
 		effect += fmt.Sprintf(" %s connected now.", plural(devices, "device is", "devices are"))
 	}
-	return summary, effect
+	return summary, effect + unreachable(l, nodes, "its pods", now)
 }
 
 func speedTestWords(nodes []plume.Node, gw int) (summary, effect string) {
@@ -95,10 +121,10 @@ func speedTestWords(nodes []plume.Node, gw int) (summary, effect string) {
 	return summary, effect
 }
 
-func optimizeWords(l *plume.Location) (summary, effect string) {
+func optimizeWords(l *plume.Location, now time.Time) (summary, effect string) {
 	name := locationName(l)
 	return "Optimization of " + name, fmt.Sprintf("Plume re-plans the WiFi channels and the mesh of %s; "+
-		"devices may reconnect briefly over the next minutes.", name)
+		"devices may reconnect briefly over the next minutes.", name) + unreachable(l, nil, "it", now)
 }
 
 // span is a duration in words, to the second under an hour: "45 s", "2 min 14 s", "10 min".

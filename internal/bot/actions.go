@@ -93,16 +93,22 @@ func (b *Bot) showRebootPicker(ctx context.Context, r *request, loc locArgs) err
 	return b.sendPages(ctx, r, []string{text}, kb)
 }
 
-// maxPodButtons bounds the pod buttons of one keyboard; the text lists every pod.
+// maxPodButtons bounds the pod buttons of one keyboard (a keyboard holds at most 62 buttons).
 const maxPodButtons = 40
 
-// rebootRows are a button per pod, two to a row.
+// rebootRows are a button per pod, two to a row, for the first maxPodButtons pods with an ID
+// Plume would take back (a pod listed without one gets none).
 func rebootRows(loc locArgs, nodes []plume.Node, prefix, view string) [][]btnSpec {
 	var rows [][]btnSpec
-	for i, n := range nodes {
-		if i == maxPodButtons || plume.ValidateSerial(n.ID) != nil {
+	buttons := 0
+	for _, n := range nodes {
+		if buttons == maxPodButtons {
 			break
 		}
+		if plume.ValidateSerial(n.ID) != nil {
+			continue
+		}
+		buttons++
 		label := n.Name()
 		if n.IsGateway() {
 			label += " (gateway)"
@@ -159,8 +165,8 @@ func (b *Bot) onActionButton(ctx context.Context, r *request, p payload) error {
 		kind = action.Optimize
 	}
 	var edit int64
-	if p.View == "picker" {
-		edit = r.u.MessageID
+	if p.View == "picker" && p.UserID == r.u.UserID {
+		edit = r.u.MessageID // the picker becomes the confirmation; someone else's stays theirs
 	}
 	return b.requestAction(ctx, r, kind, t, edit)
 }
@@ -246,7 +252,7 @@ func (b *Bot) preanswer(ctx context.Context, r *request) (ok bool) {
 	if !valid {
 		return true // not a confirmation button: the router answers it
 	}
-	toast, ref := b.confirmToast(ctx, r.u, key, yes)
+	toast, ref := b.confirmToast(ctx, r.u, key, yes, b.actions.Check)
 	b.answer(ctx, r, toast)
 	if ref != nil {
 		r.command, r.outcome = "confirm", "refused:"+ref.Reason.String()
@@ -256,10 +262,12 @@ func (b *Bot) preanswer(ctx context.Context, r *request) (ok bool) {
 }
 
 // confirmToast is the toast for a press of ✅ Confirm or ✖ Cancel, from the confirmation's
-// record (no Plume work); refused is set when the press can do nothing (used, someone
-// else's). An expired one is used up by the handler, which says so in the message.
-func (b *Bot) confirmToast(ctx context.Context, u Update, key string, yes bool) (toast string, refused *action.Refusal) {
-	kind, err := b.actions.Peek(ctx, key, u.UserID, u.ChatID)
+// record as look (the engine's Peek, or Check for the look that decides the press) reads it,
+// with no Plume work; refused is set when the press can do nothing (used, someone else's). An
+// expired one is used up by the handler, which says so in the message.
+func (b *Bot) confirmToast(ctx context.Context, u Update, key string, yes bool,
+	look func(ctx context.Context, key string, user, chat int64) (action.Kind, error)) (toast string, refused *action.Refusal) {
+	kind, err := look(ctx, key, u.UserID, u.ChatID)
 	var ref *action.Refusal
 	switch {
 	case errors.As(err, &ref) && ref.Reason != action.Expired:

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"plumebot/internal/plume"
 	"plumebot/internal/plumesim"
 )
 
@@ -380,6 +381,8 @@ func TestActionPlumeRefusals(t *testing.T) {
 		{"403", plumesim.Fault{Status: 403}, "⚠️ Plume says these credentials may not do this (403)."},
 		{"404", plumesim.Fault{Status: 404}, "⚠️ Plume says this pod is not in this location any more (404)."},
 		{"422", plumesim.Fault{Status: 422}, "⚠️ Plume refused the request's parameters (422). Simulated fault"},
+		// Plume may have acted before it failed: a retry could reboot the pod twice.
+		{"503", plumesim.Fault{Status: 503}, "⚠️ Plume had an internal error (503): it may or may not have been done. Check before trying again."},
 		// The WAF lets one reboot through, then blocks until its 5-minute window rolls over
 		// (on the client's real clock: N varies).
 		{"WAF", plumesim.Fault{WAFAfter: 1}, "⚠️ Plume is rate-limiting requests; try again in N s."},
@@ -496,5 +499,104 @@ func TestActionMessagesOfNastyAndHugeLocations(t *testing.T) {
 	}
 	if !strings.Contains(e.chat.texts(carol), "&lt;") {
 		t.Error("no escaped name in the nasty location's messages")
+	}
+}
+
+// Plume's IDs are ObjectIds, one location whatever the case they are typed in: the cooldown
+// holds for the same location typed in capitals.
+func TestActionCooldownWhateverTheIDsCase(t *testing.T) {
+	t.Parallel()
+	e := actionEnv(t)
+	e.sayIn(carol, carol, "/reboot "+e.ids("healthy"))
+	e.pressIn(carol, carol, "🏠 Every pod (the whole location)")
+	e.pressIn(carol, carol, "✅ Confirm")
+	l := e.loc("healthy")
+	for _, ids := range []string{strings.ToUpper(e.ids("healthy")), l.CustomerID + " " + strings.ToUpper(l.LocationID)} {
+		e.sayIn(dave, dave, "/reboot "+ids)
+		e.pressIn(dave, dave, "🏠 Every pod (the whole location)")
+		if got := e.chat.last(dave).Text; got != "⏳ This was rebooted less than 10 min ago; it is possible again at 12:10 UTC (in 10 min)." {
+			t.Errorf("/reboot %s after a reboot: %q", ids, got)
+		}
+	}
+	if n := len(e.sim.Actions()); n != 1 {
+		t.Errorf("%d actions reached Plume, want 1", n)
+	}
+}
+
+// In a group, another support user's press on someone's /reboot picker asks for their own
+// confirmation in a new message: the picker stays for the user who asked for it.
+func TestActionPickerOfAnotherUserInAGroup(t *testing.T) {
+	t.Parallel()
+	e := actionEnv(t)
+	e.sayIn(group, carol, "/reboot "+e.ids("healthy"))
+	picker := e.chat.last(group)
+	e.pressIn(group, dave, "🔄 Office")
+	msgs := e.chat.messages(group)
+	if got := msgs[0]; got.ID != picker.ID || got.Text != picker.Text || !reflect.DeepEqual(labels(got.KB), labels(picker.KB)) {
+		t.Errorf("carol's picker became %q %q", got.Text, labels(got.KB))
+	}
+	if conf := e.chat.last(group); conf.ID == picker.ID || !strings.HasPrefix(conf.Text, "🔄 <b>Reboot pod Office") {
+		t.Errorf("dave's confirmation: message %d %q", conf.ID, conf.Text)
+	}
+	// Carol's own press still edits her picker in place.
+	e.pressIn(group, carol, "🔄 Bedroom")
+	if got := e.chat.messages(group)[0]; got.ID != picker.ID || !strings.HasPrefix(got.Text, "🔄 <b>Reboot pod Bedroom") {
+		t.Errorf("carol's press on her picker: message %d %q", got.ID, got.Text)
+	}
+}
+
+// A pod Plume lists without a usable ID gets no button, and hides none of the pods after it.
+func TestRebootRowsSkipAPodWithoutID(t *testing.T) {
+	t.Parallel()
+	up := []plume.Hop{{ID: "1HX2AB3CD0"}}
+	nodes := []plume.Node{{ID: "1HX2AB3CD4", Nickname: "Office", LeafToRoot: up}, {Nickname: "Ghost", LeafToRoot: up},
+		{ID: "1HX2AB3CD5", Nickname: "Attic", LeafToRoot: up}}
+	var got []string
+	for _, row := range rebootRows(locArgs{}, nodes, "", "") {
+		for _, b := range row {
+			got = append(got, b.text+" "+b.p.Extra)
+		}
+	}
+	if want := []string{"Office 1HX2AB3CD4", "Attic 1HX2AB3CD5"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("buttons = %q, want %q", got, want)
+	}
+}
+
+// A confirmation asked for before a new /auth does nothing after it, even when the new
+// credentials are the same: the agent signed in again, as after /logout.
+func TestActionConfirmationAfterANewAuth(t *testing.T) {
+	t.Parallel()
+	e := actionEnv(t)
+	e.signIn(carol, e.info.AuthHeader)
+	e.sayIn(carol, carol, "/optimize "+e.ids("healthy"))
+	msg, yes := e.findButton(carol, "✅ Confirm")
+	e.signIn(carol, e.info.AuthHeader)
+	e.pressData(carol, carol, msg, yes)
+	for _, m := range e.chat.messages(carol) {
+		if m.ID == msg && m.Text != "⛔ You signed out or signed in again since you asked: nothing was done. Ask again." {
+			t.Errorf("confirmation pressed after a new /auth: %q", m.Text)
+		}
+	}
+	if n := len(e.sim.Actions()); n != 0 {
+		t.Errorf("%d actions reached Plume", n)
+	}
+}
+
+// A press on someone else's confirmation is one not_yours audit event, whether the adapter
+// answered it at intake (serve) or the handler does (the demo).
+func TestActionPressOfAnotherUserAuditedOnce(t *testing.T) {
+	t.Parallel()
+	e := actionEnv(t)
+	e.sayIn(group, carol, "/speedtest "+e.ids("healthy"))
+	msg, yes := e.findButton(group, "✅ Confirm")
+	e.pressData(group, dave, msg, yes) // answered by the handler
+	u := Update{UserID: dave, FirstName: "Dave", ChatID: group, ChatType: ChatSupergroup, MessageID: msg,
+		Callback: &Callback{ID: "at-intake", Data: yes}}
+	e.bot.Acknowledge(e.ctx(), u)
+	u.Callback.Answered = true
+	e.bot.Handle(e.ctx(), u)
+	want := []string{"request speedtest asked", "confirm speedtest not_yours", "confirm speedtest not_yours"}
+	if got := e.auditActions(); !reflect.DeepEqual(got, want) {
+		t.Errorf("audit = %q\nwant %q", got, want)
 	}
 }

@@ -340,6 +340,11 @@ func (b *Bot) finishAuth(ctx context.Context, r *request, st *authState, apiBase
 	if err := b.st.PutUser(ctx, r.u.UserID, kindCreds, raw); err != nil {
 		return err
 	}
+	// Confirmations asked for before signing in again do nothing, as after /logout, even
+	// with the same credentials.
+	if err := b.actions.Forget(ctx, r.u.UserID); err != nil {
+		return err
+	}
 	_, err = b.chat.Send(ctx, r.u.ChatID, "✅ Credentials work and are saved (encrypted).\n"+
 		"Try /health &lt;customerId&gt; &lt;locationId&gt;, /find &lt;email&gt; or /help.", nil)
 	return err

@@ -148,7 +148,7 @@ func (b *Bot) pressToast(ctx context.Context, u Update) string {
 		return "Not allowed"
 	}
 	if key, yes, ok := parseConfirm(u.Callback.Data); ok {
-		toast, _ := b.confirmToast(ctx, u, key, yes)
+		toast, _ := b.confirmToast(ctx, u, key, yes, b.actions.Peek)
 		return toast
 	}
 	p, refusal, _, err := b.loadPress(ctx, u)

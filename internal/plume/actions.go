@@ -2,8 +2,10 @@ package plume
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -150,9 +152,28 @@ func actionMessage(e *Error) (msg string, ok bool) {
 		}
 		return "Plume is rate-limiting requests; try again in a few minutes.", true
 	case KindTimeout:
-		return "Plume did not confirm the request in time: it may or may not have been done. Check before trying again.", true
+		return "Plume did not confirm the request in time: " + maybeDone, true
+	case KindUpstream:
+		// A 5xx may come after Plume (or a proxy in front of it) passed the request on.
+		return fmt.Sprintf("Plume had an internal error (%d): %s", e.Status, maybeDone), true
+	case KindNetwork:
+		if neverSent(e) {
+			return "Plume could not be reached: nothing was sent. Try again.", true
+		}
+		return "The connection to Plume broke: " + maybeDone, true
 	}
 	return "", false
+}
+
+// maybeDone ends the words of an action whose fate is unknown: trying again blindly could
+// reboot a pod twice.
+const maybeDone = "it may or may not have been done. Check before trying again."
+
+// neverSent reports whether a network error happened before a connection existed (the dial):
+// then the request never left.
+func neverSent(e *Error) bool {
+	var op *net.OpError
+	return errors.As(e.Err, &op) && op.Op == "dial"
 }
 
 // loopbackDetail is Plume's own message inside a 400/422 Detail ("Plume rejected the request:

@@ -135,9 +135,9 @@ func TestClient_actionErrors(t *testing.T) {
 			fmt.Fprint(w, `<html><body>403 Forbidden</body></html>`)
 		}, KindRateLimited, "Plume is rate-limiting requests; try again in 100 s."},
 		{"503 not retried", 0, func(w http.ResponseWriter) { w.WriteHeader(503) },
-			KindUpstream, "Plume had an internal error (HTTP 503). Try again later."},
+			KindUpstream, "Plume had an internal error (503): it may or may not have been done. Check before trying again."},
 		{"502 not retried", 0, func(w http.ResponseWriter) { w.WriteHeader(502) },
-			KindUpstream, "Plume had an internal error (HTTP 502). Try again later."},
+			KindUpstream, "Plume had an internal error (502): it may or may not have been done. Check before trying again."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -210,6 +210,37 @@ func TestClient_actionTimeoutNotRetried(t *testing.T) {
 	}
 	if n := calls.Load(); n != 1 {
 		t.Errorf("calls = %d, want 1", n)
+	}
+}
+
+// A connection that breaks after the request was sent may hide a reboot that happened; one
+// that never opened carried nothing.
+func TestClient_actionConnectionErrors(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var calls atomic.Int32
+	f.mux.HandleFunc(locPath+"/reboot", func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		conn.Close()
+	})
+	status, err := f.client.RebootLocation(context.Background(), cid, lid, 0)
+	e := wantKind(t, err, KindNetwork)
+	if want := "The connection to Plume broke: it may or may not have been done. Check before trying again."; status != 0 || e.UserMessage() != want {
+		t.Errorf("status %d, UserMessage = %q\nwant %q", status, e.UserMessage(), want)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("calls = %d, want 1", n)
+	}
+
+	f.srv.Close() // nothing listens any more
+	_, err = f.client.Optimize(context.Background(), cid, lid)
+	if got, want := wantKind(t, err, KindNetwork).UserMessage(), "Plume could not be reached: nothing was sent. Try again."; got != want {
+		t.Errorf("UserMessage = %q\nwant %q", got, want)
 	}
 }
 
