@@ -59,12 +59,15 @@ func (e *Engine) Follow(ctx context.Context, acc Access, c *Confirmed, report fu
 		if !st.Final && !e.clock.Now().Before(deadline) {
 			st = f.timeout(err)
 		}
+		if st.Final {
+			// Audited before it is shown: whoever sees the outcome can find it in the audit.
+			e.auditEnd(c, st)
+		}
 		if st.Text != last.Text || st.Final {
 			last = st
 			report(st)
 		}
 		if st.Final {
-			e.auditEnd(c, st)
 			return st
 		}
 		select {
