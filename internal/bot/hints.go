@@ -17,6 +17,9 @@ import (
 // with a button that runs it; anything else is told that only commands are understood.
 func (b *Bot) guess(ctx context.Context, r *request) error {
 	ids := strings.FieldsFunc(r.u.Text, func(c rune) bool { return c == ',' || c == '/' || c == ';' || c == ' ' || c == '\t' || c == '\n' })
+	for i := range ids {
+		ids[i] = plume.CanonicalID(ids[i]) // only valid IDs are used below
+	}
 	switch {
 	case len(ids) == 2 && plumedata.ValidateLocation(ids[0], ids[1]) == nil:
 		r.outcome = "usage"

@@ -34,6 +34,12 @@ func ValidateID(kind, id string) error {
 	return nil
 }
 
+// CanonicalID is a customer or location ID as Plume writes it, in lower case. IDs are
+// hexadecimal (MongoDB ObjectIds), so "64F0…" and "64f0…" name the same record: one spelling
+// makes them one key wherever an ID is a key (the cache, an action's cooldown, the last
+// location, a watch). Call it on an ID that passed ValidateID.
+func CanonicalID(id string) string { return strings.ToLower(id) }
+
 // ValidateSerial checks a node serial number: 1..32 ASCII letters and digits.
 func ValidateSerial(serial string) error {
 	if serial == "" || len(serial) > 32 {
