@@ -101,6 +101,18 @@ func TestCredentialInGroup(t *testing.T) {
 	}}})
 }
 
+// In a group, words that merely start with "Basic" are not a credential: nothing is deleted,
+// nobody is told to rotate a secret. What looks like one (a long base64 word after "Basic", even one
+// cut short) still is.
+func TestBasicIsNotAlwaysACredential(t *testing.T) {
+	t.Parallel()
+	runScenarios(t, []scenario{{name: "basic_words", steps: []step{
+		saysIn(group, bob, "Basic troubleshooting first: reboot the gateway, then check the pods"),
+		saysIn(group, alice, "basic service level here, not full"),
+		saysIn(group, bob, "Basic {b64cut}"), // a header missing its end is still a secret
+	}}})
+}
+
 // recEvents records what the core tells a listener about chats.
 type recEvents struct {
 	mu     sync.Mutex
