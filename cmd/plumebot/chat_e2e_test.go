@@ -123,3 +123,27 @@ func TestServeInGroups(t *testing.T) {
 		t.Errorf("errors logged:\n%s", p.Stderr())
 	}
 }
+
+// In a forum, what a button press brings (a new view) comes in the topic where the button
+// is, not in the forum's General topic, like the answer to the command itself.
+func TestServeForumTopicPresses(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	const alice, forum, topic = 525001, -100525, 77
+	p := start(t, f.env(merge(f.operator(), map[string]string{
+		"PLUMEBOT_ALLOWED_USERS": strconv.Itoa(alice),
+		"PLUMEBOT_ALLOWED_CHATS": strconv.Itoa(forum),
+		"PLUMEBOT_SECRET_KEY":    newKey(t),
+		"PLUMEBOT_DATA_DIR":      t.TempDir(),
+	})), nil, "serve")
+	f.tg.PushShaped(alice, forum, "/status "+f.ids(t, "healthy"), tgtest.Shape{ThreadID: topic})
+	status := waitText(t, f.tg, forum, "Service level")
+	f.tg.PushCallback(alice, forum, status.ID, button(t, status, "Nodes"))
+	nodes := waitText(t, f.tg, forum, "Pods")
+	p.stop()
+	for _, m := range []tgtest.Message{status, nodes} {
+		if m.ThreadID != topic {
+			t.Errorf("message %d (%.20q…) sent to topic %d, want %d", m.ID, m.Text, m.ThreadID, topic)
+		}
+	}
+}

@@ -48,7 +48,8 @@ type Update struct {
 	// MigrateToChatID (in the old group) and MigrateFromChatID (in the new supergroup) are set
 	// when a group became a supergroup, which gives it a new chat ID.
 	MigrateToChatID, MigrateFromChatID int64
-	// ThreadID is the forum topic the message was posted in (message_thread_id), 0 if none.
+	// ThreadID is the forum topic the message was posted in, or the pressed button's message
+	// is in (message_thread_id), 0 if none.
 	ThreadID int64
 }
 

@@ -25,11 +25,17 @@ func (a *Adapter) convert(up *gotgbot.Update) (u bot.Update, kind string, ok boo
 			return u, "callback", false
 		}
 		chat := cq.Message.GetChat()
-		return bot.Update{
+		u := bot.Update{
 			ID: up.UpdateId, UserID: cq.From.Id, Username: cq.From.Username, FirstName: cq.From.FirstName,
 			ChatID: chat.Id, ChatType: bot.ChatType(chat.Type), MessageID: cq.Message.GetMessageId(),
 			Callback: &bot.Callback{ID: cq.Id, Data: cq.Data},
-		}, "callback", true
+		}
+		// A view a press brings goes to the forum topic of the pressed message, as the reply
+		// to a command does.
+		if m, ok := cq.Message.(gotgbot.Message); ok && m.IsTopicMessage {
+			u.ThreadID = m.MessageThreadId
+		}
+		return u, "callback", true
 	}
 	return u, "other", false
 }

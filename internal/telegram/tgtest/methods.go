@@ -324,7 +324,8 @@ func (s *Server) sendMessage(_ *http.Request, p map[string]any) (any, *apiError)
 	if aerr := s.rateLocked(chatID); aerr != nil {
 		return nil, aerr
 	}
-	m := &Message{ID: s.newMessageIDLocked(chatID), ChatID: chatID, Text: str(p, "text"), Keyboard: kb}
+	thread, _ := intParam(p, "message_thread_id")
+	m := &Message{ID: s.newMessageIDLocked(chatID), ChatID: chatID, Text: str(p, "text"), Keyboard: kb, ThreadID: thread}
 	s.msgs[chatID] = append(s.msgs[chatID], m)
 	s.byKey[msgKey{chatID, m.ID}] = m
 	return s.messageJSONLocked(m, plain), nil

@@ -55,6 +55,7 @@ type Message struct {
 	Text     string // as sent (HTML)
 	Keyboard [][]Button
 	Deleted  bool
+	ThreadID int64 // the forum topic it was sent to (message_thread_id), 0 for none
 }
 
 // Button is an inline keyboard button.

@@ -35,10 +35,7 @@ func (s *Server) PushShaped(userID, chatID int64, text string, sh Shape) (messag
 			msg["forward_origin"] = map[string]any{"type": "hidden_user", "date": time.Now().Unix() - 60,
 				"sender_user_name": sh.ForwardHidden}
 		}
-		if sh.ThreadID != 0 {
-			msg["message_thread_id"] = sh.ThreadID
-			msg["is_topic_message"] = true
-		}
+		topicJSON(msg, sh.ThreadID)
 	})
 }
 
