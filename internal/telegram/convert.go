@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/PaulSonOfLars/gotgbot/v2"
 
@@ -107,19 +108,25 @@ func hasMedia(m *gotgbot.Message) bool {
 
 // normalizeCommand strips "@botname" from a leading command word. A command addressed to
 // another bot is not ours; while our own name is unknown (getMe has not succeeded yet) no
-// addressed command can be told apart from another bot's, so none is ours.
+// addressed command can be told apart from another bot's, so none is ours. The command word is
+// found as the core finds it (after leading spaces, up to a space, of any kind), or a command
+// it runs could slip past this check.
 func normalizeCommand(text, me string) (string, bool) {
-	if !strings.HasPrefix(text, "/") {
+	start := len(text) - len(strings.TrimLeftFunc(text, unicode.IsSpace))
+	if !strings.HasPrefix(text[start:], "/") {
 		return text, true
 	}
-	end := strings.IndexAny(text, " \t\n")
+	end := strings.IndexFunc(text[start:], unicode.IsSpace)
 	if end < 0 {
 		end = len(text)
+	} else {
+		end += start
 	}
-	at := strings.IndexByte(text[:end], '@')
+	at := strings.IndexByte(text[start:end], '@')
 	if at < 0 {
 		return text, true
 	}
+	at += start
 	if me == "" || !strings.EqualFold(text[at+1:end], me) {
 		return "", false
 	}
