@@ -104,6 +104,18 @@ func TestLookups(t *testing.T) {
 	})
 }
 
+// An ID copied with an invisible character (a zero-width space from a web page, a byte-order
+// mark from a spreadsheet) is refused in words that say what is wrong, not "got 25 characters"
+// of an ID that shows 24.
+func TestInvisibleCharacterInID(t *testing.T) {
+	t.Parallel()
+	runScenarios(t, []scenario{{name: "invisible_characters", steps: []step{
+		says(alice, "/health \u200b{healthy}"),
+		says(alice, "/locations {healthy.customer}\ufeff"),
+		says(alice, "/status"), // nothing was remembered
+	}}})
+}
+
 // Bad input gets one clear reply and changes nothing.
 func TestUsageAndHints(t *testing.T) {
 	t.Parallel()
