@@ -84,11 +84,19 @@ func TestServeInGroups(t *testing.T) {
 	f.tg.PushAnonymousAdmin(group, "/status "+ids)
 	waitText(t, f.tg, group, "Remain anonymous")
 
-	// A credential pasted into the group is deleted, and the group is told to rotate it.
+	// A credential pasted into a group is deleted where the bot may delete messages, and the
+	// group is told to rotate it; where it may not, the group is asked to delete it.
+	f.tg.GrantDelete(group)
 	leak := f.tg.PushMessage(bob, group, "the header is Authorization: "+f.info.AuthHeader)
 	waitText(t, f.tg, group, "rotate the client secret")
 	if !f.tg.IsDeleted(group, leak) {
 		t.Error("the message with the credential was not deleted")
+	}
+	const noRight = -516
+	kept := f.tg.PushMessage(bob, noRight, "the header is Authorization: "+f.info.AuthHeader)
+	waitText(t, f.tg, noRight, "I could not delete it: delete it now")
+	if f.tg.IsDeleted(noRight, kept) {
+		t.Error("deleted in a group where the bot has no right to")
 	}
 
 	// Forwards and edits are never run.
@@ -113,7 +121,7 @@ func TestServeInGroups(t *testing.T) {
 	if n := len(f.tg.Messages(super)); n != 1 {
 		t.Errorf("%d messages in the supergroup, want the status only (no answer to the migration)", n)
 	}
-	for _, chat := range []int64{group, super, alice, stranger} {
+	for _, chat := range []int64{group, super, alice, stranger, noRight} {
 		for _, m := range f.tg.Messages(chat) {
 			assertNoSecret(t, "a bot message", []byte(m.Text))
 		}

@@ -374,6 +374,11 @@ func (s *Server) deleteMessage(_ *http.Request, p map[string]any) (any, *apiErro
 		return true, nil
 	}
 	if deleted, ok := s.incoming[k]; ok && !deleted {
+		// Bot API deleteMessage: a bot deletes incoming messages in private chats; in a group
+		// only as an administrator with can_delete_messages.
+		if s.chatTypes[chatID] != "private" && !s.canDelete[chatID] {
+			return nil, badRequest("message can't be deleted")
+		}
 		s.incoming[k] = true
 		return true, nil
 	}

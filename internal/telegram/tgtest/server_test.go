@@ -189,6 +189,15 @@ func TestEditDeleteAndMessages(t *testing.T) {
 	if st, _ := call(t, s, "deleteMessage", map[string]any{"chat_id": 8, "message_id": in}); st != 200 || !s.IsDeleted(8, in) {
 		t.Errorf("delete of incoming message: %d", st)
 	}
+	// In a group, only an administrator with the right to delete may delete others' messages.
+	in = s.PushMessage(8, -9, "Basic c2VjcmV0")
+	if st, r := call(t, s, "deleteMessage", map[string]any{"chat_id": -9, "message_id": in}); st != 400 || r.Description != "Bad Request: message can't be deleted" || s.IsDeleted(-9, in) {
+		t.Errorf("delete in a group without the right: %d %q", st, r.Description)
+	}
+	s.GrantDelete(-9)
+	if st, _ := call(t, s, "deleteMessage", map[string]any{"chat_id": -9, "message_id": in}); st != 200 || !s.IsDeleted(-9, in) {
+		t.Errorf("delete in a group as an administrator: %d", st)
+	}
 }
 
 func TestCallbacksAndErrors(t *testing.T) {
