@@ -155,3 +155,27 @@ func TestServeForumTopicPresses(t *testing.T) {
 		}
 	}
 }
+
+// A credential in the caption of a photo (a screenshot of a curl line, say) is a credential
+// posted all the same: deleted in a group where the bot may, and in a private chat.
+func TestServeCredentialInCaption(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	const alice, group = 535001, -535
+	p := start(t, f.env(merge(f.operator(), map[string]string{
+		"PLUMEBOT_ALLOWED_USERS": strconv.Itoa(alice),
+		"PLUMEBOT_SECRET_KEY":    newKey(t),
+		"PLUMEBOT_DATA_DIR":      t.TempDir(),
+	})), nil, "serve")
+	f.tg.GrantDelete(group)
+	photo := tgtest.Shape{Photo: true}
+	inGroup := f.tg.PushShaped(alice, group, "curl -H 'Authorization: "+f.info.AuthHeader+"'", photo)
+	inPrivate := f.tg.PushShaped(alice, alice, f.info.AuthHeader, photo)
+	waitText(t, f.tg, group, "rotate the client secret")
+	waitText(t, f.tg, alice, "looks like an Authorization header")
+	p.stop()
+	if !f.tg.IsDeleted(group, inGroup) || !f.tg.IsDeleted(alice, inPrivate) {
+		t.Errorf("a caption with the credential was not deleted (group %v, private %v)",
+			f.tg.IsDeleted(group, inGroup), f.tg.IsDeleted(alice, inPrivate))
+	}
+}

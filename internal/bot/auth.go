@@ -118,7 +118,7 @@ func (b *Bot) authInput(ctx context.Context, r *request, isSkip bool) (handled b
 		return true, usageError(msgAuthTimedOut)
 	}
 	text := strings.TrimSpace(r.u.Text)
-	if st.Step != stepHeader && looksLikeHeader(text) {
+	if st.Step != stepHeader && looksLikeHeader(written(r.u)) {
 		// Pasted at the wrong step: the secret must not stay in the chat either.
 		return true, b.reask(ctx, r, st, b.wrongPlaceForHeader(ctx, r))
 	}

@@ -111,7 +111,7 @@ func (b *Bot) notTyped(ctx context.Context, r *request) error {
 		r.command = "forwarded"
 		text = "↪️ I don't run forwarded messages: type the command yourself."
 	}
-	if private(u) && looksLikeHeader(u.Text) {
+	if private(u) && looksLikeHeader(written(u)) {
 		return usageError(b.wrongPlaceForHeader(ctx, r) + " Send /auth to start it.")
 	}
 	if ourCommand(u) == "" && (u.Edited || !private(u)) {
@@ -127,7 +127,7 @@ func (b *Bot) notTyped(ctx context.Context, r *request) error {
 // group, and says that it must be rotated: others have seen it. It reports whether it did.
 func (b *Bot) exposedInGroup(ctx context.Context, r *request) bool {
 	u := r.u
-	if private(u) || u.Callback != nil || !carriesHeader(u.Text) {
+	if private(u) || u.Callback != nil || !carriesHeader(written(u)) {
 		return false
 	}
 	r.command, r.outcome = "credential", "exposed"
@@ -203,6 +203,15 @@ func credentialWord(w string) bool {
 		}
 	}
 	return digit || upper && lower || validHeader("Basic "+w)
+}
+
+// written is what the sender wrote in a message: its text, or the caption of its photo or
+// file. Only the text can be a command; both can carry a credential.
+func written(u Update) string {
+	if u.Text == "" {
+		return u.Caption
+	}
+	return u.Text
 }
 
 func trimQuotes(s string) string { return strings.Trim(s, "\"'`,;") }

@@ -30,7 +30,10 @@ type Update struct {
 	ChatType  ChatType
 	MessageID int64  // the incoming message, or the message carrying the pressed button
 	Text      string // message text ("" for a callback and a service message)
-	Callback  *Callback
+	// Caption is the caption of a photo, file or other media message (which has no Text). It
+	// is never run as a command, but a credential in it is handled as one in a text.
+	Caption  string
+	Callback *Callback
 
 	// Forwarded: the message is a copy of someone's message (Telegram's forward_origin), not
 	// something the user typed: never run as a command.

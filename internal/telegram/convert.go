@@ -54,7 +54,7 @@ func (a *Adapter) convertMessage(updateID int64, m *gotgbot.Message, edited bool
 	}
 	u := bot.Update{
 		ID: updateID, UserID: m.From.Id, Username: m.From.Username, FirstName: m.From.FirstName,
-		ChatID: m.Chat.Id, ChatType: bot.ChatType(m.Chat.Type), MessageID: m.MessageId, Text: text,
+		ChatID: m.Chat.Id, ChatType: bot.ChatType(m.Chat.Type), MessageID: m.MessageId, Text: text, Caption: m.Caption,
 		Edited:            edited,
 		Forwarded:         m.ForwardOrigin != nil,
 		Service:           serviceKind(m),
