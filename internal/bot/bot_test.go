@@ -154,6 +154,15 @@ func TestUsageAndHints(t *testing.T) {
 			presses(alice, "🏠 /locations"),
 			says(alice, "{healthy.customer}, nothex"),
 		}},
+		// IDs copied from a web page or a table: any space between them, as in a command.
+		{name: "did_you_mean_copied", steps: []step{
+			says(alice, "{healthy}").shaped("a no-break space between", func(u *Update) {
+				u.Text = strings.Replace(u.Text, " ", "\u00a0", 1)
+			}),
+			says(alice, "{healthy}").shaped("an ideographic space between", func(u *Update) {
+				u.Text = strings.Replace(u.Text, " ", "\u3000", 1)
+			}),
+		}},
 	})
 }
 
