@@ -193,7 +193,9 @@ func (b *Bot) deleteSecretMessage(ctx context.Context, r *request) bool {
 		return false
 	}
 	if err := b.chat.Delete(ctx, r.u.ChatID, r.u.MessageID); err != nil {
-		b.log.Warn("delete header message failed", "chat", r.u.ChatID, "err", err)
+		if !errors.Is(err, ErrChatUnreachable) { // logged once, as such
+			b.log.Warn("delete header message failed", "chat", r.u.ChatID, "err", err)
+		}
 		return false
 	}
 	r.secretDeleted = true

@@ -191,11 +191,14 @@ func TestGroupMigration(t *testing.T) {
 func TestUnreachableChat(t *testing.T) {
 	t.Parallel()
 	ev := &recEvents{}
-	gone := meanwhile("alice blocks the bot", func(e *env) {
-		e.chat.mu.Lock()
-		e.chat.gone[alice] = true
-		e.chat.mu.Unlock()
-	})
+	refused := func(chat int64, what string) step {
+		return meanwhile(what, func(e *env) {
+			e.chat.mu.Lock()
+			e.chat.gone[chat] = true
+			e.chat.mu.Unlock()
+		})
+	}
+	gone := refused(alice, "alice blocks the bot")
 	runScenarios(t, []scenario{
 		{name: "unreachable", opt: envOpt{cfg: func(c *Config) { c.Events = ev }}, steps: []step{
 			says(alice, "/health {healthy}"),
@@ -211,6 +214,12 @@ func TestUnreachableChat(t *testing.T) {
 		{name: "unreachable_placeholder", opt: envOpt{cfg: func(c *Config) { c.ProgressDelay = -1 }}, steps: []step{
 			gone,
 			says(alice, "/health {healthy}"), // the placeholder fails: nothing else is tried
+		}},
+		// A credential posted in a group the bot was removed from meanwhile: the delete is
+		// refused like a send, and no warning is logged for it either.
+		{name: "unreachable_credential", steps: []step{
+			refused(group, "the bot is removed from the group"),
+			saysIn(group, bob, "Authorization: {header}"),
 		}},
 	})
 }
