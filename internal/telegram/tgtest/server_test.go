@@ -312,9 +312,10 @@ func TestWaitUntilSeesEveryChange(t *testing.T) {
 	defer s.Close()
 	_, r := call(t, s, "sendMessage", map[string]any{"chat_id": 9, "text": "v0"})
 	id := messageID(t, r)
-	next := make(chan int)
-	defer close(next)
+	next, done := make(chan int), make(chan struct{})
+	defer func() { close(next); <-done }() // the last edit's reply is read before Close
 	go func() {
+		defer close(done)
 		for i := range next {
 			body, _ := json.Marshal(map[string]any{"chat_id": 9, "message_id": id, "text": fmt.Sprintf("v%d", i)})
 			resp, err := testClient.Post(s.URL+"/bot"+s.Token+"/editMessageText", "application/json", bytes.NewReader(body))
