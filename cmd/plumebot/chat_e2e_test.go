@@ -84,11 +84,19 @@ func TestServeInGroups(t *testing.T) {
 	f.tg.PushAnonymousAdmin(group, "/status "+ids)
 	waitText(t, f.tg, group, "Remain anonymous")
 
-	// A credential pasted into the group is deleted, and the group is told to rotate it.
+	// A credential pasted into a group is deleted where the bot may delete messages, and the
+	// group is told to rotate it; where it may not, the group is asked to delete it.
+	f.tg.GrantDelete(group)
 	leak := f.tg.PushMessage(bob, group, "the header is Authorization: "+f.info.AuthHeader)
 	waitText(t, f.tg, group, "rotate the client secret")
 	if !f.tg.IsDeleted(group, leak) {
 		t.Error("the message with the credential was not deleted")
+	}
+	const noRight = -516
+	kept := f.tg.PushMessage(bob, noRight, "the header is Authorization: "+f.info.AuthHeader)
+	waitText(t, f.tg, noRight, "I could not delete it: delete it now")
+	if f.tg.IsDeleted(noRight, kept) {
+		t.Error("deleted in a group where the bot has no right to")
 	}
 
 	// Forwards and edits are never run.
@@ -113,7 +121,7 @@ func TestServeInGroups(t *testing.T) {
 	if n := len(f.tg.Messages(super)); n != 1 {
 		t.Errorf("%d messages in the supergroup, want the status only (no answer to the migration)", n)
 	}
-	for _, chat := range []int64{group, super, alice, stranger} {
+	for _, chat := range []int64{group, super, alice, stranger, noRight} {
 		for _, m := range f.tg.Messages(chat) {
 			assertNoSecret(t, "a bot message", []byte(m.Text))
 		}
@@ -121,5 +129,53 @@ func TestServeInGroups(t *testing.T) {
 	assertNoSecret(t, "the log", []byte(p.Stderr()))
 	if strings.Contains(p.Stderr(), `"level":"ERROR"`) {
 		t.Errorf("errors logged:\n%s", p.Stderr())
+	}
+}
+
+// In a forum, what a button press brings (a new view) comes in the topic where the button
+// is, not in the forum's General topic, like the answer to the command itself.
+func TestServeForumTopicPresses(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	const alice, forum, topic = 525001, -100525, 77
+	p := start(t, f.env(merge(f.operator(), map[string]string{
+		"PLUMEBOT_ALLOWED_USERS": strconv.Itoa(alice),
+		"PLUMEBOT_ALLOWED_CHATS": strconv.Itoa(forum),
+		"PLUMEBOT_SECRET_KEY":    newKey(t),
+		"PLUMEBOT_DATA_DIR":      t.TempDir(),
+	})), nil, "serve")
+	f.tg.PushShaped(alice, forum, "/status "+f.ids(t, "healthy"), tgtest.Shape{ThreadID: topic})
+	status := waitText(t, f.tg, forum, "Service level")
+	f.tg.PushCallback(alice, forum, status.ID, button(t, status, "Nodes"))
+	nodes := waitText(t, f.tg, forum, "Pods")
+	p.stop()
+	for _, m := range []tgtest.Message{status, nodes} {
+		if m.ThreadID != topic {
+			t.Errorf("message %d (%.20q…) sent to topic %d, want %d", m.ID, m.Text, m.ThreadID, topic)
+		}
+	}
+}
+
+// A credential in the caption of a photo (a screenshot of a curl line, say) is a credential
+// posted all the same: deleted in a group where the bot may, and in a private chat.
+func TestServeCredentialInCaption(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	const alice, group = 535001, -535
+	p := start(t, f.env(merge(f.operator(), map[string]string{
+		"PLUMEBOT_ALLOWED_USERS": strconv.Itoa(alice),
+		"PLUMEBOT_SECRET_KEY":    newKey(t),
+		"PLUMEBOT_DATA_DIR":      t.TempDir(),
+	})), nil, "serve")
+	f.tg.GrantDelete(group)
+	photo := tgtest.Shape{Photo: true}
+	inGroup := f.tg.PushShaped(alice, group, "curl -H 'Authorization: "+f.info.AuthHeader+"'", photo)
+	inPrivate := f.tg.PushShaped(alice, alice, f.info.AuthHeader, photo)
+	waitText(t, f.tg, group, "rotate the client secret")
+	waitText(t, f.tg, alice, "looks like an Authorization header")
+	p.stop()
+	if !f.tg.IsDeleted(group, inGroup) || !f.tg.IsDeleted(alice, inPrivate) {
+		t.Errorf("a caption with the credential was not deleted (group %v, private %v)",
+			f.tg.IsDeleted(group, inGroup), f.tg.IsDeleted(alice, inPrivate))
 	}
 }

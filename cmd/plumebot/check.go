@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -43,7 +44,8 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	ids, err := parseArgs(fs, args)
 	if err != nil {
-		if *asJSON || slices.Contains(args, "--json") || slices.Contains(args, "-json") {
+		// --help is a question, not a failed check: the help and status 0, --json or not.
+		if !errors.Is(err, flag.ErrHelp) && (*asJSON || slices.Contains(args, "--json") || slices.Contains(args, "-json")) {
 			return unknown(stdout, stderr, true, err.Error()+" (see plumebot check --help)")
 		}
 		return usageResult(err, checkUsage, stdout, stderr, exitUnknown)

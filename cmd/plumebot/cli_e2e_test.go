@@ -20,6 +20,8 @@ func TestHelpExitsZero(t *testing.T) {
 	}{
 		{[]string{"check", "--help"}, "usage: plumebot check"},
 		{[]string{"check", "-h"}, "usage: plumebot check"},
+		{[]string{"check", "--json", "--help"}, "usage: plumebot check"}, // help, not an error in JSON
+		{[]string{"check", "64f0c1a2b3c4d5e6f7a8b9c0", "64f0c1a2b3c4d5e6f7a8b9c2", "--json", "-h"}, "usage: plumebot check"},
 		{[]string{"serve", "--help"}, "usage: plumebot serve"},
 		{[]string{"demo", "--help"}, "usage: plumebot demo"},
 		{[]string{"--help"}, "plumebot <command> --help"},

@@ -25,7 +25,7 @@ type Target struct {
 // (and the simulator) read in either case and write in lower case: "ABC…" and "abc…" are one
 // location, and must share one cooldown and one lock.
 func (t Target) canonical() Target {
-	t.CustomerID, t.LocationID = strings.ToLower(t.CustomerID), strings.ToLower(t.LocationID)
+	t.CustomerID, t.LocationID = plume.CanonicalID(t.CustomerID), plume.CanonicalID(t.LocationID)
 	return t
 }
 

@@ -91,25 +91,6 @@ func TestQuickRun(t *testing.T) {
 	}
 }
 
-func TestVariants(t *testing.T) {
-	t.Parallel()
-	v := newVariants("64f0c1a2b3c4d5e6f7a8b9c0", "64F0C1A2B3C4D5E6F7A8B9C2")
-	seen := map[string]bool{}
-	for k := range int64(64) {
-		cid, lid := v.at(k)
-		if !strings.EqualFold(cid, "64f0c1a2b3c4d5e6f7a8b9c0") || !strings.EqualFold(lid, "64f0c1a2b3c4d5e6f7a8b9c2") {
-			t.Fatalf("variant %d changed the IDs: %s %s", k, cid, lid)
-		}
-		if seen[cid+lid] {
-			t.Fatalf("variant %d repeats an earlier one: %s %s", k, cid, lid)
-		}
-		seen[cid+lid] = true
-	}
-	if v.count() < 1<<20 {
-		t.Errorf("only %d variants", v.count())
-	}
-}
-
 func TestDistOf(t *testing.T) {
 	t.Parallel()
 	var ds []time.Duration

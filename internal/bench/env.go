@@ -37,8 +37,6 @@ type world struct {
 	// plumeHTTP is how the bot reaches the simulator: its CA, and the same striped
 	// transport as plume's default client in production.
 	plumeHTTP *http.Client
-	vars      variants
-	next      atomic.Int64 // next unused ID variant: each cold /health gets its own
 }
 
 func newWorld() (*world, error) {
@@ -47,8 +45,7 @@ func newWorld() (*world, error) {
 		return nil, fmt.Errorf("start simulator: %w", err)
 	}
 	info := sim.Info()
-	loc, ok := info.Locations[dataset]
-	if !ok {
+	if _, ok := info.Locations[dataset]; !ok {
 		sim.Close()
 		return nil, fmt.Errorf("simulator has no %q dataset", dataset)
 	}
@@ -57,60 +54,22 @@ func newWorld() (*world, error) {
 		info: info,
 		creds: plume.Credentials{TokenURL: info.SSOURL, AuthHeader: secret.String(info.AuthHeader),
 			PartnerID: info.PartnerID, APIBase: info.APIBase, ReportsBase: info.ReportsBase},
-		vars:      newVariants(loc.CustomerID, loc.LocationID),
 		plumeHTTP: &http.Client{Transport: plume.StripedTransport(sim.Client().Transport.(*http.Transport), 4)},
 	}
-	w.next.Store(1) // variant 0 is the IDs as the simulator lists them
 	return w, nil
 }
 
 func (w *world) close() { w.sim.Close() }
 
-// cold returns IDs for a location no bot has asked about yet in this run.
+// cold returns IDs for a location no bot has asked about yet in this run: a clone of the
+// dataset (the simulator serves it under IDs of its own), so each /health is fetched for real
+// while there are only 8 datasets.
 func (w *world) cold() (cid, lid string, err error) {
-	k := w.next.Add(1) - 1
-	if k >= w.vars.count() {
-		return "", "", fmt.Errorf("out of ID variants (%d used)", k)
+	l, err := w.sim.Clone(dataset)
+	if err != nil {
+		return "", "", err
 	}
-	cid, lid = w.vars.at(k)
-	return cid, lid, nil
-}
-
-// variants spell the same customer and location IDs with different letter case. Plume IDs
-// are hex, the simulator (like LoopBack's ObjectId lookup) matches them case-insensitively,
-// and the bot keys its cache by the IDs as typed: so each spelling is a location the bot has
-// never cached, fetched for real from the simulator, while there are only 8 datasets.
-type variants struct {
-	ids     []byte // cid + lid
-	letters []int  // positions of a-f in ids
-	split   int
-}
-
-func newVariants(cid, lid string) variants {
-	v := variants{ids: []byte(strings.ToLower(cid + lid)), split: len(cid)}
-	for i, c := range v.ids {
-		if c >= 'a' && c <= 'f' {
-			v.letters = append(v.letters, i)
-		}
-	}
-	return v
-}
-
-func (v variants) count() int64 {
-	if len(v.letters) >= 62 {
-		return 1 << 62
-	}
-	return 1 << len(v.letters)
-}
-
-func (v variants) at(k int64) (cid, lid string) {
-	b := append([]byte(nil), v.ids...)
-	for bit, pos := range v.letters {
-		if k&(1<<bit) != 0 {
-			b[pos] -= 'a' - 'A'
-		}
-	}
-	return string(b[:v.split]), string(b[v.split:])
+	return l.CustomerID, l.LocationID, nil
 }
 
 // newStore is the real sealed store over the memory backend, with a random key.
@@ -167,7 +126,7 @@ func (w *world) newBot(st bot.Store, chat bot.Chat, users []int64, data *plumeda
 }
 
 // warmToken makes data hold a token before a measurement, so "cold" means a cold cache,
-// not a first login. It asks about a variant no user will use.
+// not a first login. It asks about a clone no user will use.
 func (w *world) warmToken(ctx context.Context, data *plumedata.Source) error {
 	cid, lid, err := w.cold()
 	if err != nil {

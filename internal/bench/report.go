@@ -39,8 +39,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	p("Everything runs in this one process: simulator (HTTPS), fake Bot API, adapter and bot share the CPUs.")
 
 	p("\n%s", Sections[1])
-	p("Each user sends /health about a location no one asked about before (the same dataset with its")
-	p("hex IDs in a different letter case: a distinct cache key, really fetched, 4 Plume calls), all at")
+	p("Each user sends /health about a location no one asked about before (a clone of the same dataset")
+	p("under IDs of its own: a distinct cache key, really fetched, 4 Plume calls), all at")
 	p("once, into tgtest; the adapter long-polls; the bot sends the report (a \"⏳ Checking…\" placeholder,")
 	p("edited into the report, only when an answer takes over 400 ms).")
 	p("end-to-end = push → report recorded by tgtest; bot-side = handler start → report send issued,")

@@ -600,3 +600,20 @@ func TestActionPressOfAnotherUserAuditedOnce(t *testing.T) {
 		t.Errorf("audit = %q\nwant %q", got, want)
 	}
 }
+
+// An ID typed in capitals names the same location to the reads too: served from the cache the
+// lower-case spelling filled, and remembered as Plume writes it.
+func TestReadsWhateverTheIDsCase(t *testing.T) {
+	t.Parallel()
+	e := actionEnv(t)
+	e.sayIn(alice, alice, "/status "+e.ids("degraded"))
+	before := e.sim.Requests("location")
+	e.sayIn(alice, alice, "/status "+strings.ToUpper(e.ids("degraded")))
+	e.sayIn(alice, alice, "/status")
+	if n := e.sim.Requests("location") - before; n != 0 {
+		t.Errorf("%d location requests for the same location in capitals, want 0 (cached)", n)
+	}
+	if got := e.chat.last(alice).Text; !strings.Contains(got, e.loc("degraded").LocationID) {
+		t.Errorf("the last location is not the one read:\n%s", got)
+	}
+}

@@ -118,7 +118,7 @@ func (b *Bot) authInput(ctx context.Context, r *request, isSkip bool) (handled b
 		return true, usageError(msgAuthTimedOut)
 	}
 	text := strings.TrimSpace(r.u.Text)
-	if st.Step != stepHeader && looksLikeHeader(text) {
+	if st.Step != stepHeader && looksLikeHeader(written(r.u)) {
 		// Pasted at the wrong step: the secret must not stay in the chat either.
 		return true, b.reask(ctx, r, st, b.wrongPlaceForHeader(ctx, r))
 	}
@@ -193,7 +193,9 @@ func (b *Bot) deleteSecretMessage(ctx context.Context, r *request) bool {
 		return false
 	}
 	if err := b.chat.Delete(ctx, r.u.ChatID, r.u.MessageID); err != nil {
-		b.log.Warn("delete header message failed", "chat", r.u.ChatID, "err", err)
+		if !errors.Is(err, ErrChatUnreachable) { // logged once, as such
+			b.log.Warn("delete header message failed", "chat", r.u.ChatID, "err", err)
+		}
 		return false
 	}
 	r.secretDeleted = true

@@ -149,7 +149,19 @@ func TestAuth(t *testing.T) {
 			says(alice, strayHeader),
 			says(alice, "basic   abc"),
 		}},
+		// A photo captioned with the header (a screenshot of a curl line) carries it as well.
+		{name: "header_in_a_caption", steps: []step{
+			says(alice, "/auth"),
+			captioned(alice, "curl -H 'Authorization: {header}'"),
+			says(alice, "/cancel"),
+			captioned(alice, "{header}"),
+		}},
 	})
+}
+
+// captioned is a photo user sends in their private chat, with text as its caption.
+func captioned(user int64, text string) step {
+	return says(user, text).shaped("a photo captioned", func(u *Update) { u.Caption, u.Text = u.Text, "" })
 }
 
 // A failed credential test says which part failed, saves nothing, keeps the answers that were

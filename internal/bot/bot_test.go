@@ -104,6 +104,18 @@ func TestLookups(t *testing.T) {
 	})
 }
 
+// An ID copied with an invisible character (a zero-width space from a web page, a byte-order
+// mark from a spreadsheet) is refused in words that say what is wrong, not "got 25 characters"
+// of an ID that shows 24.
+func TestInvisibleCharacterInID(t *testing.T) {
+	t.Parallel()
+	runScenarios(t, []scenario{{name: "invisible_characters", steps: []step{
+		says(alice, "/health \u200b{healthy}"),
+		says(alice, "/locations {healthy.customer}\ufeff"),
+		says(alice, "/status"), // nothing was remembered
+	}}})
+}
+
 // Bad input gets one clear reply and changes nothing.
 func TestUsageAndHints(t *testing.T) {
 	t.Parallel()
@@ -141,6 +153,15 @@ func TestUsageAndHints(t *testing.T) {
 			says(alice, "{healthy.customer}"),
 			presses(alice, "🏠 /locations"),
 			says(alice, "{healthy.customer}, nothex"),
+		}},
+		// IDs copied from a web page or a table: any space between them, as in a command.
+		{name: "did_you_mean_copied", steps: []step{
+			says(alice, "{healthy}").shaped("a no-break space between", func(u *Update) {
+				u.Text = strings.Replace(u.Text, " ", "\u00a0", 1)
+			}),
+			says(alice, "{healthy}").shaped("an ideographic space between", func(u *Update) {
+				u.Text = strings.Replace(u.Text, " ", "\u3000", 1)
+			}),
 		}},
 	})
 }

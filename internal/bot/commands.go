@@ -41,8 +41,9 @@ func (b *Bot) locationArgs(ctx context.Context, r *request, args []string) (locA
 		if err := plumedata.ValidateLocation(args[0], args[1]); err != nil {
 			return locArgs{}, usageError(invalidText(err) + "\n" + usage)
 		}
-		r.customer, r.location = args[0], args[1]
-		return locArgs{cid: args[0], lid: args[1]}, nil
+		cid, lid := plume.CanonicalID(args[0]), plume.CanonicalID(args[1])
+		r.customer, r.location = cid, lid
+		return locArgs{cid: cid, lid: lid}, nil
 	case 1:
 		return locArgs{}, usageError("⚠️ The location ID is missing: a command about a location takes the customer ID, then the location ID.\n" + usage)
 	}
@@ -305,7 +306,7 @@ func (b *Bot) cmdLocations(ctx context.Context, r *request, args []string) error
 	if err := plume.ValidateID("customer", args[0]); err != nil {
 		return usageError(invalidText(err) + "\n" + usage)
 	}
-	return b.runLocations(ctx, r, args[0], 0, 0)
+	return b.runLocations(ctx, r, plume.CanonicalID(args[0]), 0, 0)
 }
 
 func (b *Bot) runLocations(ctx context.Context, r *request, cid string, page int, edit int64) error {

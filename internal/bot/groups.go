@@ -111,7 +111,7 @@ func (b *Bot) notTyped(ctx context.Context, r *request) error {
 		r.command = "forwarded"
 		text = "↪️ I don't run forwarded messages: type the command yourself."
 	}
-	if private(u) && looksLikeHeader(u.Text) {
+	if private(u) && looksLikeHeader(written(u)) {
 		return usageError(b.wrongPlaceForHeader(ctx, r) + " Send /auth to start it.")
 	}
 	if ourCommand(u) == "" && (u.Edited || !private(u)) {
@@ -127,7 +127,7 @@ func (b *Bot) notTyped(ctx context.Context, r *request) error {
 // group, and says that it must be rotated: others have seen it. It reports whether it did.
 func (b *Bot) exposedInGroup(ctx context.Context, r *request) bool {
 	u := r.u
-	if private(u) || u.Callback != nil || !looksLikeHeader(u.Text) {
+	if private(u) || u.Callback != nil || !carriesHeader(written(u)) {
 		return false
 	}
 	r.command, r.outcome = "credential", "exposed"
@@ -143,14 +143,23 @@ func (b *Bot) exposedInGroup(ctx context.Context, r *request) bool {
 	return true
 }
 
-// looksLikeHeader reports whether text probably carries an Authorization header: it starts
-// with "Basic …", or holds "Authorization: Basic …", or "Basic " and base64 of
-// clientId:clientSecret anywhere (a curl line, a pasted note).
+// looksLikeHeader reports whether text, sent in a private chat, probably carries an
+// Authorization header: it starts with "Basic …" (a header cut short or mistyped too: the
+// sender's own message is deleted rather than a secret left), or it carries one anywhere.
 func looksLikeHeader(text string) bool {
 	scheme, rest, ok := strings.Cut(strings.TrimSpace(text), " ")
 	if ok && strings.EqualFold(scheme, "Basic") && strings.TrimSpace(rest) != "" {
 		return true
 	}
+	return carriesHeader(text)
+}
+
+// carriesHeader reports whether text carries an Authorization header anywhere: "Basic" after
+// "Authorization:", or "Basic" followed by what looks like the base64 of
+// clientId:clientSecret (a curl line, a pasted note, a header cut short). Words that merely
+// follow "Basic" ("Basic troubleshooting first…") are not a credential: in a group, where the
+// message is someone else's and the alarm goes to everyone, only a credential counts.
+func carriesHeader(text string) bool {
 	fields := strings.Fields(text)
 	for i := 0; i+1 < len(fields); i++ {
 		if !strings.EqualFold(trimQuotes(fields[i]), "basic") {
@@ -159,11 +168,50 @@ func looksLikeHeader(text string) bool {
 		if i > 0 && strings.EqualFold(strings.TrimSuffix(trimQuotes(fields[i-1]), ":"), "authorization") {
 			return true
 		}
-		if validHeader("Basic " + trimQuotes(fields[i+1])) {
+		if credentialWord(trimQuotes(fields[i+1])) {
 			return true
 		}
 	}
 	return false
+}
+
+// minCredentialWord is the shortest word after "Basic" taken for a credential. Plume's
+// headers are far longer (the base64 of a 20-character client ID and a 40-character secret);
+// shorter base64-looking words are mostly English.
+const minCredentialWord = 12
+
+// credentialWord reports whether w, the word after "Basic", looks like base64 credentials:
+// only base64's characters (standard or URL-safe, with padding), at least minCredentialWord of
+// them, and a digit, both cases, or a valid clientId:clientSecret when decoded. English words
+// are one case, or capitalised and without digits.
+func credentialWord(w string) bool {
+	if len(w) < minCredentialWord {
+		return false
+	}
+	var digit, upper, lower bool
+	for i, c := range []byte(strings.TrimRight(w, "=")) {
+		switch {
+		case '0' <= c && c <= '9':
+			digit = true
+		case 'A' <= c && c <= 'Z':
+			upper = upper || i > 0 // a capital first letter is English too
+		case 'a' <= c && c <= 'z':
+			lower = true
+		case c == '+' || c == '/' || c == '-' || c == '_':
+		default:
+			return false
+		}
+	}
+	return digit || upper && lower || validHeader("Basic "+w)
+}
+
+// written is what the sender wrote in a message: its text, or the caption of its photo or
+// file. Only the text can be a command; both can carry a credential.
+func written(u Update) string {
+	if u.Text == "" {
+		return u.Caption
+	}
+	return u.Text
 }
 
 func trimQuotes(s string) string { return strings.Trim(s, "\"'`,;") }

@@ -101,6 +101,18 @@ func TestCredentialInGroup(t *testing.T) {
 	}}})
 }
 
+// In a group, words that merely start with "Basic" are not a credential: nothing is deleted,
+// nobody is told to rotate a secret. What looks like one (a long base64 word after "Basic", even one
+// cut short) still is.
+func TestBasicIsNotAlwaysACredential(t *testing.T) {
+	t.Parallel()
+	runScenarios(t, []scenario{{name: "basic_words", steps: []step{
+		saysIn(group, bob, "Basic troubleshooting first: reboot the gateway, then check the pods"),
+		saysIn(group, alice, "basic service level here, not full"),
+		saysIn(group, bob, "Basic {b64cut}"), // a header missing its end is still a secret
+	}}})
+}
+
 // recEvents records what the core tells a listener about chats.
 type recEvents struct {
 	mu     sync.Mutex
@@ -179,11 +191,14 @@ func TestGroupMigration(t *testing.T) {
 func TestUnreachableChat(t *testing.T) {
 	t.Parallel()
 	ev := &recEvents{}
-	gone := meanwhile("alice blocks the bot", func(e *env) {
-		e.chat.mu.Lock()
-		e.chat.gone[alice] = true
-		e.chat.mu.Unlock()
-	})
+	refused := func(chat int64, what string) step {
+		return meanwhile(what, func(e *env) {
+			e.chat.mu.Lock()
+			e.chat.gone[chat] = true
+			e.chat.mu.Unlock()
+		})
+	}
+	gone := refused(alice, "alice blocks the bot")
 	runScenarios(t, []scenario{
 		{name: "unreachable", opt: envOpt{cfg: func(c *Config) { c.Events = ev }}, steps: []step{
 			says(alice, "/health {healthy}"),
@@ -199,6 +214,12 @@ func TestUnreachableChat(t *testing.T) {
 		{name: "unreachable_placeholder", opt: envOpt{cfg: func(c *Config) { c.ProgressDelay = -1 }}, steps: []step{
 			gone,
 			says(alice, "/health {healthy}"), // the placeholder fails: nothing else is tried
+		}},
+		// A credential posted in a group the bot was removed from meanwhile: the delete is
+		// refused like a send, and no warning is logged for it either.
+		{name: "unreachable_credential", steps: []step{
+			refused(group, "the bot is removed from the group"),
+			saysIn(group, bob, "Authorization: {header}"),
 		}},
 	})
 }

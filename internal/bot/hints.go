@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"plumebot/internal/plume"
@@ -16,7 +17,11 @@ import (
 // guess answers plain text in a private chat: pasted IDs get the command they probably meant,
 // with a button that runs it; anything else is told that only commands are understood.
 func (b *Bot) guess(ctx context.Context, r *request) error {
-	ids := strings.FieldsFunc(r.u.Text, func(c rune) bool { return c == ',' || c == '/' || c == ';' || c == ' ' || c == '\t' || c == '\n' })
+	// Split as a command's arguments are (at any space), and at the punctuation of a list.
+	ids := strings.FieldsFunc(r.u.Text, func(c rune) bool { return c == ',' || c == '/' || c == ';' || unicode.IsSpace(c) })
+	for i := range ids {
+		ids[i] = plume.CanonicalID(ids[i]) // only valid IDs are used below
+	}
 	switch {
 	case len(ids) == 2 && plumedata.ValidateLocation(ids[0], ids[1]) == nil:
 		r.outcome = "usage"

@@ -131,8 +131,11 @@ func (c *memChat) Edit(ctx context.Context, chatID, messageID int64, html string
 func (c *memChat) Delete(ctx context.Context, chatID, messageID int64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.events = append(c.events, chatEvent{op: "delete", chatID: chatID, msgID: messageID, failed: c.failDel})
+	c.events = append(c.events, chatEvent{op: "delete", chatID: chatID, msgID: messageID, failed: c.failDel || c.gone[chatID]})
 	c.signalLocked()
+	if c.gone[chatID] {
+		return fmt.Errorf("telegram deleteMessage: 403 Forbidden: bot was kicked from the group chat: %w", ErrChatUnreachable)
+	}
 	if c.failDel {
 		return errors.New("message can't be deleted")
 	}

@@ -96,7 +96,7 @@ func (b *Bot) onMessage(ctx context.Context, r *request) error {
 			r.outcome = "ignored" // group chatter is not for us
 			return nil
 		}
-		if looksLikeHeader(r.u.Text) {
+		if looksLikeHeader(written(r.u)) {
 			return usageError(b.wrongPlaceForHeader(ctx, r) + " Send /auth to start it.")
 		}
 		return b.guess(ctx, r)

@@ -298,12 +298,15 @@ func (e *env) checkReply(ev chatEvent) {
 	}
 }
 
-// expand replaces placeholders in an input: {sso}, {api}, {header} ({b64}: its base64 part), {partner} (the simulator's
+// expand replaces placeholders in an input: {sso}, {api}, {header} ({b64}: its base64 part,
+// {b64cut}: cut short), {partner} (the simulator's
 // credentials; {sso.localhost} and {api.localhost} name its host "localhost"); {<dataset>} ("customerId locationId"), {<dataset>.customer}, {<dataset>.serial}
 // and {<dataset>.email} (the simulator's datasets).
 func (e *env) expand(text string) string {
 	pairs := []string{"{sso}", e.info.SSOURL, "{api}", e.info.APIBase, "{header}", e.info.AuthHeader,
 		"{b64}", strings.TrimPrefix(e.info.AuthHeader, "Basic "),
+		// a header cut short where its base64 no longer decodes (53 of its 60 characters)
+		"{b64cut}", strings.TrimPrefix(e.info.AuthHeader, "Basic ")[:53],
 		"{partner}", e.info.PartnerID,
 		"{sso.localhost}", strings.Replace(e.info.SSOURL, "127.0.0.1", "localhost", 1),
 		"{api.localhost}", strings.Replace(e.info.APIBase, "127.0.0.1", "localhost", 1)}

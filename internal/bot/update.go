@@ -30,7 +30,10 @@ type Update struct {
 	ChatType  ChatType
 	MessageID int64  // the incoming message, or the message carrying the pressed button
 	Text      string // message text ("" for a callback and a service message)
-	Callback  *Callback
+	// Caption is the caption of a photo, file or other media message (which has no Text). It
+	// is never run as a command, but a credential in it is handled as one in a text.
+	Caption  string
+	Callback *Callback
 
 	// Forwarded: the message is a copy of someone's message (Telegram's forward_origin), not
 	// something the user typed: never run as a command.
@@ -48,7 +51,8 @@ type Update struct {
 	// MigrateToChatID (in the old group) and MigrateFromChatID (in the new supergroup) are set
 	// when a group became a supergroup, which gives it a new chat ID.
 	MigrateToChatID, MigrateFromChatID int64
-	// ThreadID is the forum topic the message was posted in (message_thread_id), 0 if none.
+	// ThreadID is the forum topic the message was posted in, or the pressed button's message
+	// is in (message_thread_id), 0 if none.
 	ThreadID int64
 }
 

@@ -100,7 +100,7 @@ func Load(getenv func(string) string, mode Mode) (*Config, error) {
 	c := &Config{
 		TelegramAPIURL: l.str("TELEGRAM_API_URL", "https://api.telegram.org"),
 		AllowedUsers:   l.people("PLUMEBOT_ALLOWED_USERS"),
-		AllowedChats:   l.ids("PLUMEBOT_ALLOWED_CHATS"),
+		AllowedChats:   l.groups("PLUMEBOT_ALLOWED_CHATS"),
 		Admins:         l.people("PLUMEBOT_ADMINS"),
 		SupportUsers:   l.people("PLUMEBOT_SUPPORT_USERS"),
 		RebootCooldown: l.duration("PLUMEBOT_REBOOT_COOLDOWN", 10*time.Minute, time.Minute, 24*time.Hour),
@@ -268,14 +268,29 @@ func (l *loader) ids(name string) []int64 {
 	return out
 }
 
-// people reads a list of user IDs: each must be a person, which the ID every anonymous group
-// admin writes under is not.
+// people reads a list of user IDs: each must be a person, which a group (a negative ID) and
+// the ID every anonymous group admin writes under are not.
 func (l *loader) people(name string) []int64 {
 	ids := l.ids(name)
 	for _, id := range ids {
+		if id < 0 {
+			l.fail(bad(name, "%d is a group's ID (negative), not a user's: groups go in PLUMEBOT_ALLOWED_CHATS", id))
+		}
 		if id == bot.GroupAnonymousBotID {
 			l.fail(bad(name, "%d is @GroupAnonymousBot, the ID Telegram shows for every anonymous group admin, not a person: "+
 				"list the admin's own user ID (they see it when they turn off \"Remain anonymous\" and send /start)", id))
+		}
+	}
+	return ids
+}
+
+// groups reads a list of group chat IDs, which are negative: a positive one is a user's and
+// would allow nothing here.
+func (l *loader) groups(name string) []int64 {
+	ids := l.ids(name)
+	for _, id := range ids {
+		if id > 0 {
+			l.fail(bad(name, "%d is a user's ID, not a group's (group IDs are negative, such as -1001234567890): users go in PLUMEBOT_ALLOWED_USERS", id))
 		}
 	}
 	return ids

@@ -205,6 +205,24 @@ func TestConfigNeverPrintsSecrets(t *testing.T) {
 	}
 }
 
+// A user's ID (positive) among the groups, or a group's (negative) among the users, allows
+// nothing where it is: refused at start, naming the variable and where the ID belongs.
+func TestUserAndGroupIDsInTheirPlace(t *testing.T) {
+	t.Parallel()
+	for name, val := range map[string]string{
+		"PLUMEBOT_ALLOWED_CHATS": "-1001234, 515001",
+		"PLUMEBOT_ALLOWED_USERS": "515001, -1001234",
+		"PLUMEBOT_SUPPORT_USERS": "-515",
+		"PLUMEBOT_ADMINS":        "-100515",
+	} {
+		_, err := Load(env(map[string]string{name: val}), ModeDemo)
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Var != name || !strings.Contains(ce.Msg, "PLUMEBOT_ALLOWED_") {
+			t.Errorf("%s=%s: %v", name, val, err)
+		}
+	}
+}
+
 // The ID every anonymous group admin writes under is not a person: listing it would let any
 // anonymous admin of an allowed group in. It is refused, naming the variable.
 func TestAnonymousAdminIDRefused(t *testing.T) {

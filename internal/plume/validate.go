@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -22,6 +23,11 @@ func ValidateID(kind, id string) error {
 	if kind == "" {
 		kind = "ID"
 	}
+	// An invisible character (a zero-width space or a byte-order mark copied along from a web
+	// page or a spreadsheet) is named: "got 25 characters" of an ID that shows 24 says nothing.
+	if strings.IndexFunc(id, invisible) >= 0 {
+		return invalidInput(fmt.Sprintf("The %s ID contains an invisible character (copied along with it): type the ID, or paste it again without it.", kind))
+	}
 	// Counted as a person counts them: "ééé" is 3 characters, not 6 bytes.
 	if n := utf8.RuneCountInString(id); n != 24 {
 		return invalidInput(fmt.Sprintf("The %s ID must be 24 hexadecimal characters (got %d characters).", kind, n))
@@ -33,6 +39,12 @@ func ValidateID(kind, id string) error {
 	}
 	return nil
 }
+
+// CanonicalID is a customer or location ID as Plume writes it, in lower case. IDs are
+// hexadecimal (MongoDB ObjectIds), so "64F0…" and "64f0…" name the same record: one spelling
+// makes them one key wherever an ID is a key (the cache, an action's cooldown, the last
+// location, a watch). Call it on an ID that passed ValidateID.
+func CanonicalID(id string) string { return strings.ToLower(id) }
 
 // ValidateSerial checks a node serial number: 1..32 ASCII letters and digits.
 func ValidateSerial(serial string) error {
@@ -197,6 +209,10 @@ func DefaultReportsBase(apiBase string) string {
 func invalidInput(detail string) *Error {
 	return &Error{Kind: KindInvalidInput, Detail: detail}
 }
+
+// invisible reports a character that shows nothing: a format character (zero-width spaces and
+// joiners, direction marks, the byte-order mark, the soft hyphen) or a control character.
+func invisible(r rune) bool { return unicode.Is(unicode.Cf, r) || unicode.IsControl(r) }
 
 func isHex(c byte) bool {
 	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')

@@ -25,6 +25,8 @@ func TestValidateID(t *testing.T) {
 		{"64f0c1a2b3c4d5e6f7a8b/c0", false},
 		{"64f0c1a2b3c4d5e6f7a8b%2F", false},
 		{"64f0c1a2b3c4d5e6f7a8 9c0", false},
+		{"\u200b" + cid, false}, // an invisible character: named as one, see below
+		{cid + "\ufeff", false},
 	}
 	for _, tt := range tests {
 		err := ValidateID("customer", tt.id)
@@ -33,6 +35,18 @@ func TestValidateID(t *testing.T) {
 		}
 		if err != nil && (!errors.Is(err, ErrInvalidInput) || !strings.Contains(err.(*Error).UserMessage(), "customer ID")) {
 			t.Errorf("ValidateID(%q) error %v: want invalid input naming the customer ID", tt.id, err)
+		}
+	}
+}
+
+// An invisible character is named, not counted: "got 25 characters" of an ID that shows 24
+// does not tell an agent what to fix.
+func TestValidateIDInvisible(t *testing.T) {
+	t.Parallel()
+	for _, id := range []string{"\u200b" + cid, cid[:12] + "\u200d" + cid[12:], cid + "\ufeff", "\u200e" + cid, cid[:23] + "\u00ad"} {
+		err := ValidateID("location", id)
+		if err == nil || !strings.Contains(err.(*Error).UserMessage(), "The location ID contains an invisible character") {
+			t.Errorf("ValidateID(%q) = %v", id, err)
 		}
 	}
 }

@@ -94,7 +94,8 @@ type Server struct {
 	total        int
 	tokenFetches int
 
-	acts actionState // actions.go: reboots, speed tests and the action log
+	acts   actionState // actions.go: reboots, speed tests and the action log
+	clones cloneState  // clones.go: datasets served again under other IDs
 }
 
 // Start listens on opts.Addr and serves HTTPS until Close.
@@ -377,6 +378,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) string {
 		s.serveToken(w, r, segs)
 		return "token"
 	}
+	r.URL.Path = s.clones.unalias(r.URL.Path)
 	rt, params := match(r.URL.Path)
 	name := ""
 	if rt != nil {

@@ -24,7 +24,9 @@ func Error(err error) string {
 			e = "⏳"
 		}
 		what := ""
-		if w := endpointWords[pe.Endpoint]; w != "" && pe.Kind != plume.KindInvalidInput {
+		// Input refused before any request has no endpoint; Plume refusing a request's
+		// parameters (400, 422) names the part like any other failure.
+		if w := endpointWords[pe.Endpoint]; w != "" {
 			what = w + ": "
 		}
 		return e + " " + what + esc(pe.UserMessage())

@@ -379,6 +379,8 @@ func TestError(t *testing.T) {
 		{&plume.Error{Kind: plume.KindTokenFailed, Endpoint: "token", Cause: plume.CauseUnreachable}, "🔒 The SSO token URL could not be reached. Check the URL and try again."},
 		{&plume.Error{Kind: plume.KindTLS, Endpoint: "token", Host: "sso.example.net"}, "🔒 The certificate of sso.example.net is not trusted (set SSL_CERT_FILE for a private CA)."},
 		{&plume.Error{Kind: plume.KindInvalidInput, Detail: "customer ID must be 24 hex <chars>"}, "⚠️ customer ID must be 24 hex &lt;chars&gt;"},
+		// Plume refusing a read's parameters (400, 422) names the read like any other failure.
+		{&plume.Error{Kind: plume.KindInvalidInput, Endpoint: "devices", Status: 422, Detail: "Plume rejected the request: bad filter"}, "⚠️ Devices: Plume rejected the request: bad filter"},
 		{&plume.Error{Kind: plume.KindTokenFailed, Cause: plume.CauseScope}, "🔒 The SSO refused the partner ID"},
 		{context.DeadlineExceeded, "⏳ That took too long"},
 		{errors.New("GET https://user:SECRET@host failed"), "⚠️ Something went wrong"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/PaulSonOfLars/gotgbot/v2"
 
@@ -25,11 +26,17 @@ func (a *Adapter) convert(up *gotgbot.Update) (u bot.Update, kind string, ok boo
 			return u, "callback", false
 		}
 		chat := cq.Message.GetChat()
-		return bot.Update{
+		u := bot.Update{
 			ID: up.UpdateId, UserID: cq.From.Id, Username: cq.From.Username, FirstName: cq.From.FirstName,
 			ChatID: chat.Id, ChatType: bot.ChatType(chat.Type), MessageID: cq.Message.GetMessageId(),
 			Callback: &bot.Callback{ID: cq.Id, Data: cq.Data},
-		}, "callback", true
+		}
+		// A view a press brings goes to the forum topic of the pressed message, as the reply
+		// to a command does.
+		if m, ok := cq.Message.(gotgbot.Message); ok && m.IsTopicMessage {
+			u.ThreadID = m.MessageThreadId
+		}
+		return u, "callback", true
 	}
 	return u, "other", false
 }
@@ -47,7 +54,7 @@ func (a *Adapter) convertMessage(updateID int64, m *gotgbot.Message, edited bool
 	}
 	u := bot.Update{
 		ID: updateID, UserID: m.From.Id, Username: m.From.Username, FirstName: m.From.FirstName,
-		ChatID: m.Chat.Id, ChatType: bot.ChatType(m.Chat.Type), MessageID: m.MessageId, Text: text,
+		ChatID: m.Chat.Id, ChatType: bot.ChatType(m.Chat.Type), MessageID: m.MessageId, Text: text, Caption: m.Caption,
 		Edited:            edited,
 		Forwarded:         m.ForwardOrigin != nil,
 		Service:           serviceKind(m),
@@ -101,19 +108,25 @@ func hasMedia(m *gotgbot.Message) bool {
 
 // normalizeCommand strips "@botname" from a leading command word. A command addressed to
 // another bot is not ours; while our own name is unknown (getMe has not succeeded yet) no
-// addressed command can be told apart from another bot's, so none is ours.
+// addressed command can be told apart from another bot's, so none is ours. The command word is
+// found as the core finds it (after leading spaces, up to a space, of any kind), or a command
+// it runs could slip past this check.
 func normalizeCommand(text, me string) (string, bool) {
-	if !strings.HasPrefix(text, "/") {
+	start := len(text) - len(strings.TrimLeftFunc(text, unicode.IsSpace))
+	if !strings.HasPrefix(text[start:], "/") {
 		return text, true
 	}
-	end := strings.IndexAny(text, " \t\n")
+	end := strings.IndexFunc(text[start:], unicode.IsSpace)
 	if end < 0 {
 		end = len(text)
+	} else {
+		end += start
 	}
-	at := strings.IndexByte(text[:end], '@')
+	at := strings.IndexByte(text[start:end], '@')
 	if at < 0 {
 		return text, true
 	}
+	at += start
 	if me == "" || !strings.EqualFold(text[at+1:end], me) {
 		return "", false
 	}

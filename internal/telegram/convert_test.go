@@ -23,7 +23,8 @@ func TestConvertShapes(t *testing.T) {
 	}
 	const user, group, super = 42, -77, -1000077
 	got := make(chan bot.Update, 20)
-	e.srv.PushMessage(user, super, "/status@SomeOtherBot x") // dropped
+	e.srv.PushMessage(user, super, "/status@SomeOtherBot x")       // dropped
+	e.srv.PushMessage(user, super, "\u00a0/status@SomeOtherBot x") // dropped: the core reads a command after a space too
 	fwd := e.srv.PushShaped(user, user, "/health a b", tgtest.Shape{ForwardFrom: 9})
 	e.srv.PushEdit(user, user, fwd, "/health@"+tgtest.BotUsername+" c d")
 	e.srv.PushAnonymousAdmin(super, "/status")
@@ -90,8 +91,15 @@ func TestLearnNameAfterFailedGetMe(t *testing.T) {
 	if u, ok := convertOK(e.a, update(t, e.srv, "/health@"+tgtest.BotUsername)); !ok || u.Text != "/health" {
 		t.Errorf("our addressed command after LearnName: %+v %v", u, ok)
 	}
-	if _, ok := convertOK(e.a, update(t, e.srv, "/health@SomeOtherBot")); ok {
-		t.Error("another bot's command accepted")
+	// The command word is what the core takes for one: after leading spaces of any kind, up
+	// to any space.
+	for _, text := range []string{"/health@SomeOtherBot", " /health@SomeOtherBot a b", "\u00a0/health@SomeOtherBot\u00a0a b"} {
+		if _, ok := convertOK(e.a, update(t, e.srv, text)); ok {
+			t.Errorf("another bot's command accepted: %q", text)
+		}
+	}
+	if u, ok := convertOK(e.a, update(t, e.srv, "/health@"+tgtest.BotUsername+"\u00a0a b")); !ok || u.Text != "/health\u00a0a b" {
+		t.Errorf("our addressed command before a no-break space: %+v %v", u, ok)
 	}
 }
 

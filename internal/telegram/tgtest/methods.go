@@ -324,7 +324,8 @@ func (s *Server) sendMessage(_ *http.Request, p map[string]any) (any, *apiError)
 	if aerr := s.rateLocked(chatID); aerr != nil {
 		return nil, aerr
 	}
-	m := &Message{ID: s.newMessageIDLocked(chatID), ChatID: chatID, Text: str(p, "text"), Keyboard: kb}
+	thread, _ := intParam(p, "message_thread_id")
+	m := &Message{ID: s.newMessageIDLocked(chatID), ChatID: chatID, Text: str(p, "text"), Keyboard: kb, ThreadID: thread}
 	s.msgs[chatID] = append(s.msgs[chatID], m)
 	s.byKey[msgKey{chatID, m.ID}] = m
 	return s.messageJSONLocked(m, plain), nil
@@ -373,6 +374,11 @@ func (s *Server) deleteMessage(_ *http.Request, p map[string]any) (any, *apiErro
 		return true, nil
 	}
 	if deleted, ok := s.incoming[k]; ok && !deleted {
+		// Bot API deleteMessage: a bot deletes incoming messages in private chats; in a group
+		// only as an administrator with can_delete_messages.
+		if s.chatTypes[chatID] != "private" && !s.canDelete[chatID] {
+			return nil, badRequest("message can't be deleted")
+		}
 		s.incoming[k] = true
 		return true, nil
 	}

@@ -55,6 +55,7 @@ type Message struct {
 	Text     string // as sent (HTML)
 	Keyboard [][]Button
 	Deleted  bool
+	ThreadID int64 // the forum topic it was sent to (message_thread_id), 0 for none
 }
 
 // Button is an inline keyboard button.
@@ -95,6 +96,7 @@ type Server struct {
 	byKey      map[msgKey]*Message
 	incoming   map[msgKey]bool // user messages: deleted?
 	chatTypes  map[int64]string
+	canDelete  map[int64]bool // groups where the bot is an admin that may delete messages
 	nextMsgID  map[int64]int64
 	callbacks  map[string]bool // id -> answered
 	cbOrder    []string
@@ -128,6 +130,7 @@ func newServer() *Server {
 		byKey:      map[msgKey]*Message{},
 		incoming:   map[msgKey]bool{},
 		chatTypes:  map[int64]string{},
+		canDelete:  map[int64]bool{},
 		nextMsgID:  map[int64]int64{},
 		callbacks:  map[string]bool{},
 		faults:     map[string][]*Fault{},
@@ -156,6 +159,15 @@ func (s *Server) EnforceRates(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.enforce = on
+}
+
+// GrantDelete makes the bot an administrator of group chatID with the right to delete
+// messages: only then may it delete what others posted there, as in Telegram (a bot may always
+// delete its own messages, and a user's in a private chat).
+func (s *Server) GrantDelete(chatID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.canDelete[chatID] = true
 }
 
 func (s *Server) notifyLocked() {

@@ -189,6 +189,15 @@ func TestEditDeleteAndMessages(t *testing.T) {
 	if st, _ := call(t, s, "deleteMessage", map[string]any{"chat_id": 8, "message_id": in}); st != 200 || !s.IsDeleted(8, in) {
 		t.Errorf("delete of incoming message: %d", st)
 	}
+	// In a group, only an administrator with the right to delete may delete others' messages.
+	in = s.PushMessage(8, -9, "Basic c2VjcmV0")
+	if st, r := call(t, s, "deleteMessage", map[string]any{"chat_id": -9, "message_id": in}); st != 400 || r.Description != "Bad Request: message can't be deleted" || s.IsDeleted(-9, in) {
+		t.Errorf("delete in a group without the right: %d %q", st, r.Description)
+	}
+	s.GrantDelete(-9)
+	if st, _ := call(t, s, "deleteMessage", map[string]any{"chat_id": -9, "message_id": in}); st != 200 || !s.IsDeleted(-9, in) {
+		t.Errorf("delete in a group as an administrator: %d", st)
+	}
 }
 
 func TestCallbacksAndErrors(t *testing.T) {
@@ -303,9 +312,10 @@ func TestWaitUntilSeesEveryChange(t *testing.T) {
 	defer s.Close()
 	_, r := call(t, s, "sendMessage", map[string]any{"chat_id": 9, "text": "v0"})
 	id := messageID(t, r)
-	next := make(chan int)
-	defer close(next)
+	next, done := make(chan int), make(chan struct{})
+	defer func() { close(next); <-done }() // the last edit's reply is read before Close
 	go func() {
+		defer close(done)
 		for i := range next {
 			body, _ := json.Marshal(map[string]any{"chat_id": 9, "message_id": id, "text": fmt.Sprintf("v%d", i)})
 			resp, err := testClient.Post(s.URL+"/bot"+s.Token+"/editMessageText", "application/json", bytes.NewReader(body))

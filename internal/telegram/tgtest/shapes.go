@@ -22,6 +22,8 @@ type Shape struct {
 	// their account (only a name is given).
 	ForwardHidden string
 	ThreadID      int64 // message_thread_id and is_topic_message: a message in a forum topic
+	// Photo makes the message a photo with the text as its caption (caption, not text).
+	Photo bool
 }
 
 // PushShaped queues a text message from userID in chatID (see PushMessage) with sh applied.
@@ -35,9 +37,16 @@ func (s *Server) PushShaped(userID, chatID int64, text string, sh Shape) (messag
 			msg["forward_origin"] = map[string]any{"type": "hidden_user", "date": time.Now().Unix() - 60,
 				"sender_user_name": sh.ForwardHidden}
 		}
-		if sh.ThreadID != 0 {
-			msg["message_thread_id"] = sh.ThreadID
-			msg["is_topic_message"] = true
+		topicJSON(msg, sh.ThreadID)
+		if sh.Photo {
+			msg["caption"] = msg["text"]
+			delete(msg, "text")
+			if e, ok := msg["entities"]; ok {
+				msg["caption_entities"] = e
+				delete(msg, "entities")
+			}
+			msg["photo"] = []any{map[string]any{"file_id": "AgACAgQAAxkBAAIB", "file_unique_id": "AQADAgAT",
+				"width": 90, "height": 60, "file_size": 1200}}
 		}
 	})
 }

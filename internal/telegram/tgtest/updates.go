@@ -75,6 +75,7 @@ func (s *Server) callbackUpdateLocked(userID, chatID, messageID int64, data stri
 	if m := s.byKey[msgKey{chatID, messageID}]; m != nil {
 		msg["text"], _ = ParseHTML(m.Text)
 		msg["reply_markup"] = markupJSON(m.Keyboard)
+		topicJSON(msg, m.ThreadID)
 	}
 	s.nextUpdate++
 	raw, _ := json.Marshal(map[string]any{"update_id": s.nextUpdate, "callback_query": map[string]any{
@@ -92,7 +93,17 @@ func (s *Server) messageJSONLocked(m *Message, plain string) map[string]any {
 	if len(m.Keyboard) > 0 {
 		out["reply_markup"] = markupJSON(m.Keyboard)
 	}
+	topicJSON(out, m.ThreadID)
 	return out
+}
+
+// topicJSON marks a message as one in forum topic thread, as Telegram does for every message
+// of a topic, the bot's own included (so a button press under it says where it was).
+func topicJSON(msg map[string]any, thread int64) {
+	if thread != 0 {
+		msg["message_thread_id"] = thread
+		msg["is_topic_message"] = true
+	}
 }
 
 func markupJSON(kb [][]Button) any {
