@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"plumebot/internal/telegram/tgtest"
 )
 
 // rekeyRedisDB is TestRekeyRotation's own Redis database.
@@ -110,6 +112,59 @@ func TestRekeyBadInput(t *testing.T) {
 	for _, k := range []string{keyA, keyB} {
 		if strings.Contains(out+errOut, k) {
 			t.Error("rekey printed a key")
+		}
+	}
+}
+
+// TestActionRecordsAfterADroppedKey is issue 12 §7 for the actions' records (§8): a support
+// user's confirmation, action epoch, hourly count and cooldowns are sealed with key A; the
+// operator starts the bot with key B and A as the previous key, then drops A without running
+// rekey. The records no longer open and are as good as absent: the old confirmation is gone,
+// a new action is asked for and runs, and nothing answers "something went wrong" (the epoch
+// record never expires, so before the fix the user could run no action until /logout).
+func TestActionRecordsAfterADroppedKey(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	const user = 868686
+	data := filepath.Join(t.TempDir(), "data")
+	keyA, keyB := newKey(t), newKey(t)
+	withKeys := func(current, previous string) []string {
+		return f.env(merge(f.operator(), map[string]string{
+			"PLUMEBOT_DATA_DIR":            data,
+			"PLUMEBOT_ALLOWED_USERS":       strconv.Itoa(user),
+			"PLUMEBOT_SUPPORT_USERS":       strconv.Itoa(user),
+			"PLUMEBOT_SECRET_KEY":          current,
+			"PLUMEBOT_SECRET_KEY_PREVIOUS": previous,
+		}))
+	}
+	p := start(t, withKeys(keyA, ""), nil, "serve")
+	f.tg.PushMessage(user, user, "/speedtest "+f.ids(t, "partial"))
+	conf := waitText(t, f.tg, user, "⚡ <b>ISP speed test")
+	f.tg.PushCallback(user, user, conf.ID, button(t, conf, "Confirm"))
+	waitEdited(t, f.tg, user, conf.ID, "⬇ ")
+	f.tg.PushMessage(user, user, "/optimize "+f.ids(t, "healthy"))
+	pending := waitText(t, f.tg, user, "🛠 <b>Optimization of")
+	p.stop()
+
+	p = start(t, withKeys(keyB, keyA), nil, "serve") // re-seals only the store's own records
+	p.waitLog("telegram long polling started")
+	p.stop()
+
+	p = start(t, withKeys(keyB, ""), nil, "serve")
+	cb := f.tg.PushCallback(user, user, pending.ID, button(t, pending, "Confirm"))
+	if toast := waitToast(t, f.tg, cb); toast != "This confirmation was already used or cancelled." {
+		t.Errorf("the confirmation sealed with the dropped key: toast %q", toast)
+	}
+	f.tg.PushMessage(user, user, "/speedtest "+f.ids(t, "partial"))
+	again := waitMessage(t, f.tg, user, "a new speed test confirmation", func(m tgtest.Message) bool {
+		return m.ID > pending.ID && strings.HasPrefix(m.Text, "⚡ <b>ISP speed test")
+	})
+	f.tg.PushCallback(user, user, again.ID, button(t, again, "Confirm"))
+	waitEdited(t, f.tg, user, again.ID, "⬇ ")
+	p.stop()
+	for _, m := range f.tg.Messages(user) {
+		if strings.Contains(m.Text, "went wrong") {
+			t.Errorf("after the key was dropped the user read %q", m.Text)
 		}
 	}
 }

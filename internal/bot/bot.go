@@ -400,7 +400,7 @@ func chatAdvice(err error) string {
 
 // isNotFound reports a store record that is missing, or that cannot be opened: for the user it
 // is gone either way (a rotation that lost its key must not strand anyone on an error).
-func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) || unreadable(err) }
+func isNotFound(err error) bool { return store.Absent(err) }
 
 // unreadable reports a store record sealed with a key the bot no longer holds, or damaged.
 func unreadable(err error) bool {

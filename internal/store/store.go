@@ -20,6 +20,14 @@ var ErrWrongKey = errors.New("store: the secret key cannot open the sealed data"
 // or moved to another user or kind. Treat it like a missing record that must be re-entered.
 var ErrCorrupt = errors.New("store: sealed record is corrupt or was moved")
 
+// Absent reports whether err means that, for its reader, the record is not there: absent or
+// expired (ErrNotFound), or there but unopenable, sealed with a key the keyring no longer holds
+// (ErrWrongKey) or damaged (ErrCorrupt). A reader treats the three alike and writes the record
+// again; a key dropped before `plumebot rekey` thus strands nobody (README, key rotation).
+func Absent(err error) bool {
+	return errors.Is(err, ErrNotFound) || errors.Is(err, ErrWrongKey) || errors.Is(err, ErrCorrupt)
+}
+
 // ErrLeaseLost reports a lease renewal by a holder that no longer holds it: it expired,
 // was released, or another holder took it.
 var ErrLeaseLost = errors.New("store: lease lost")

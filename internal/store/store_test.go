@@ -148,7 +148,14 @@ func TestSealedRecordsFailClosed(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.wantInMsg) || strings.Contains(err.Error(), testHeader) {
 				t.Fatalf("error %q: want it to mention %q and not the secret", err, tc.wantInMsg)
 			}
+			if !Absent(err) {
+				t.Errorf("Absent(%v) = false: a record that does not open is as good as none to its reader", err)
+			}
 		})
+	}
+	// An unavailable backend says nothing about the record: not absent.
+	if Absent(errClosed) || Absent(nil) || !Absent(ErrNotFound) {
+		t.Error("Absent: want true for ErrNotFound only among ErrNotFound, ErrUnavailable and nil")
 	}
 }
 
