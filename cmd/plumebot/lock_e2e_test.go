@@ -113,3 +113,37 @@ func TestReplicaKilledMidAuth(t *testing.T) {
 	waitReport(t, f.tg, user, "🟢")
 	b.stop()
 }
+
+// TestPressesDuringARedisPause is issue 12 §6 at intake, through the binary: while Redis is
+// paused, one user presses a button a dozen times; another user's message is still answered
+// within seconds. Before the fix each press held the intake of every update for the seconds a
+// Redis command waits, so the other user waited for all of them (here well beyond waitTimeout).
+func TestPressesDuringARedisPause(t *testing.T) {
+	t.Parallel()
+	srv := storetest.StartRedis(t, storetest.FreePort(t))
+	f := newFixture(t)
+	const user, other = 838385, 838386
+	p := start(t, f.env(merge(f.operator(), map[string]string{
+		"PLUMEBOT_ALLOWED_USERS": strconv.Itoa(user) + "," + strconv.Itoa(other),
+		"PLUMEBOT_REDIS_URL":     srv.URL(0),
+		"PLUMEBOT_SECRET_KEY":    newKey(t),
+	})), nil, "serve")
+	f.tg.PushMessage(user, user, "/health "+f.ids(t, "healthy"))
+	rep := waitReport(t, f.tg, user, "🟢")
+
+	rc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(srv.Port)})
+	defer rc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if err := rc.Do(ctx, "CLIENT", "PAUSE", (2 * waitTimeout).Milliseconds(), "ALL").Err(); err != nil {
+		t.Fatalf("CLIENT PAUSE: %v", err)
+	}
+	for range 12 {
+		f.tg.PushCallback(user, user, rep.ID, button(t, rep, "Devices"))
+	}
+	f.tg.PushMessage(other, other, "/start")
+	waitText(t, f.tg, other, msgStorageUnavailable)
+	// Redis stays paused (CLIENT UNPAUSE would wait too), and the presses still queued would
+	// each wait for it: end the replica here.
+	p.kill()
+}

@@ -114,6 +114,7 @@ type Bot struct {
 
 	users, chats map[int64]bool
 	migrated     sync.Map // supergroup chat ID → the allowed group it was (int64 → int64)
+	acks         sync.Map // callback query ID → channel closed once Acknowledge decided its answer
 
 	// Work that outlives an update (an action's expiry and follow-through) runs under bgCtx;
 	// Close stops it.
@@ -259,6 +260,7 @@ func (b *Bot) Handle(ctx context.Context, u Update) {
 
 	if u.Callback != nil {
 		r.answered = u.Callback.Answered
+		b.awaitAcknowledged(ctx, u.Callback.ID)
 		if !r.answered {
 			b.answer(ctx, r, b.pressToast(ctx, u))
 		}

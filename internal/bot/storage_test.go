@@ -16,9 +16,15 @@ import (
 type outage struct {
 	store.Backend
 	down atomic.Bool
+	// paused, while set, holds every operation until it is closed (Redis paused: commands
+	// neither fail nor answer).
+	paused atomic.Pointer[chan struct{}]
 }
 
 func (o *outage) fail() error {
+	if p := o.paused.Load(); p != nil {
+		<-*p
+	}
 	if o.down.Load() {
 		return fmt.Errorf("store: test backend: %w", store.ErrUnavailable)
 	}
@@ -165,4 +171,43 @@ func TestStorageTrouble(t *testing.T) {
 			says(alice, "/health {healthy}"),
 		)},
 	})
+}
+
+// TestAcknowledgeDoesNotWaitForTheStore is issue 12 §6 at intake: the Telegram adapter calls
+// Acknowledge on the loop that receives every user's updates, before it queues a press. With
+// the store paused, Acknowledge must return at once (it waited for the store: with Redis
+// paused each press held everyone's intake for seconds, a dozen presses for a minute). The
+// press is still answered from the store once it is back, before the press is run.
+func TestAcknowledgeDoesNotWaitForTheStore(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpt{})
+	e.say(alice, "/health "+e.ids("healthy"))
+	msg, data := e.findButton(alice, "📱 Devices")
+	resume := make(chan struct{})
+	e.storage.paused.Store(&resume)
+	press := Update{UserID: alice, ChatID: alice, ChatType: ChatPrivate, MessageID: msg,
+		Callback: &Callback{ID: "cb-paused", Data: data, Answered: true}}
+	acked := make(chan struct{})
+	go func() {
+		e.bot.Acknowledge(e.ctx(), press)
+		close(acked)
+	}()
+	select {
+	case <-acked:
+	case <-e.ctx().Done():
+		t.Fatal("Acknowledge waited for the paused store")
+	}
+	e.storage.paused.Store(nil)
+	close(resume)
+	e.bot.Handle(e.ctx(), press)
+	e.chat.waitUntil(t, "the press answered", func() bool {
+		e.chat.mu.Lock()
+		defer e.chat.mu.Unlock()
+		return len(e.chat.answers["cb-paused"]) > 0
+	})
+	e.chat.mu.Lock()
+	defer e.chat.mu.Unlock()
+	if got := e.chat.answers["cb-paused"]; len(got) != 1 || got[0] != "Loading…" {
+		t.Errorf("answers to the press: %q, want one \"Loading…\"", got)
+	}
 }
