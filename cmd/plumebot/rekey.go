@@ -13,7 +13,7 @@ import (
 const rekeyUsage = `usage: plumebot rekey
 
 Re-seals every record of the store with PLUMEBOT_SECRET_KEY, opening the old ones with
-PLUMEBOT_SECRET_KEY_PREVIOUS: the middle step of a key rotation (README, Backup and key
+PLUMEBOT_SECRET_KEY_PREVIOUS: the third step of a key rotation (README, Backup and key
 rotation). The store is PLUMEBOT_REDIS_URL's, else the one in PLUMEBOT_DATA_DIR (stop the bot
 first: the embedded store allows one process). On Redis it is safe while replicas run. Running
 it again finishes an interrupted run.
@@ -22,9 +22,9 @@ Exit status: 0 every record is sealed with the current key; 1 some record could 
 (its key ID is named) or the store failed; 2 a configuration error.
 `
 
-// rekey re-seals every stored record with the current key: the middle step of a key rotation
-// (README, Operations: set the new key and the previous one, run rekey, drop the previous
-// key). Exit 0 when every record is sealed with the current key, 1 when some could not be
+// rekey re-seals every stored record with the current key: the third of a key rotation's four
+// steps (README, Backup and key rotation: give the new key as the previous one, swap them, run
+// rekey, drop the previous key). Exit 0 when every record is sealed with the current key, 1 when some could not be
 // opened or the store failed (running it again resumes), 2 for a configuration error.
 func rekey(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	rest, err := parseArgs(flag.NewFlagSet("rekey", flag.ContinueOnError), args)

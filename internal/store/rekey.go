@@ -29,8 +29,8 @@ var rekeyFamilies = []string{"meta:", "user:", recordPrefix, tempPrefix, sealedT
 const rekeyAttempts = 3
 
 // Rekey seals every record of the store with the current key: the step of a key rotation
-// between "start every replica with the new key and the previous one" and "drop the previous
-// key" (README, Operations). It is safe while replicas run, since a record is rewritten only if
+// between "every replica seals with the new key and opens the previous one" and "drop the
+// previous key" (README, Backup and key rotation). It is safe while replicas run, since a record is rewritten only if
 // it is still the one Rekey opened (CompareAndSwap), and resumable: records already sealed with
 // the current key are left alone, so running it again finishes an interrupted run. Records
 // that do not open are counted and left; temporary records an older version wrote (unsealed,
