@@ -61,6 +61,12 @@ func rekey(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			"which is neither PLUMEBOT_SECRET_KEY nor PLUMEBOT_SECRET_KEY_PREVIOUS. Give that key as "+
 			"PLUMEBOT_SECRET_KEY_PREVIOUS and run rekey again; otherwise their users are asked to /auth again.\n",
 			rep.Unreadable, strings.Join(rep.UnreadableKeyIDs, ", "))
+	}
+	if rep.Damaged > 0 {
+		fmt.Fprintf(stderr, "plumebot rekey: %d records are damaged (no key opens them: changed or truncated "+
+			"in the store); they were left as they are, and their users are asked to /auth again.\n", rep.Damaged)
+	}
+	if rep.Unreadable > 0 || rep.Damaged > 0 {
 		return 1
 	}
 	return 0
