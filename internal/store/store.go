@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -115,6 +116,16 @@ func New(ctx context.Context, b Backend, k *Keyring) (*Store, error) {
 // verifyKey writes the check record on first use, else proves the keyring opens it.
 func (s *Store) verifyKey(ctx context.Context) error {
 	rec, err := s.b.Get(ctx, checkKey)
+	if err == nil {
+		_, _, oerr := s.k.open(rec, checkAD)
+		if errors.Is(oerr, ErrCorrupt) && (len(rec) == 0 || rec[0] == recordVersion) {
+			// Damaged in the backend (truncated, or failing authentication under the key its
+			// ID names, so the key is right), not sealed with another key nor in a format of
+			// a newer version: it holds nothing, so it is written again.
+			slog.Warn("store: the check record was damaged; writing it again")
+			err = ErrNotFound
+		}
+	}
 	switch {
 	case errors.Is(err, ErrNotFound):
 		sealed, err := s.k.seal([]byte(checkPlaintext), checkAD)

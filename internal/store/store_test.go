@@ -214,6 +214,30 @@ func TestWrongKeyAtNew(t *testing.T) {
 	mustNew(t, b, mustKeyring(t, keyA))
 }
 
+// TestDamagedCheckRecord: a check record that fails authentication under the key its ID names
+// is damaged (changed or truncated in the backend), not a sign of a wrong key: the key ID
+// proves the key is the one that sealed it. New writes it again and the store opens; it used
+// to refuse to start, saying the key with ID X does not open data sealed with key ID X.
+func TestDamagedCheckRecord(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := NewMemory()
+	mustNew(t, b, mustKeyring(t, testKey(0xA)))
+	rec, err := b.Get(ctx, checkKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec[len(rec)-1] ^= 1
+	if err := b.Put(ctx, checkKey, rec, 0); err != nil {
+		t.Fatal(err)
+	}
+	mustNew(t, b, mustKeyring(t, testKey(0xA)))
+	// Written again: a wrong key is still refused.
+	if _, err := New(ctx, b, mustKeyring(t, testKey(0xB))); !errors.Is(err, ErrWrongKey) {
+		t.Fatalf("New with another key after the repair: %v, want ErrWrongKey", err)
+	}
+}
+
 func TestSealedTemp(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
