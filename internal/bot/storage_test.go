@@ -19,6 +19,8 @@ type outage struct {
 	// paused, while set, holds every operation until it is closed (Redis paused: commands
 	// neither fail nor answer).
 	paused atomic.Pointer[chan struct{}]
+	// refusePuts fails every Put only (Redis gone between a delete and a write).
+	refusePuts atomic.Bool
 }
 
 func (o *outage) fail() error {
@@ -41,6 +43,9 @@ func (o *outage) Get(ctx context.Context, key string) ([]byte, error) {
 func (o *outage) Put(ctx context.Context, key string, val []byte, ttl time.Duration) error {
 	if err := o.fail(); err != nil {
 		return err
+	}
+	if o.refusePuts.Load() {
+		return fmt.Errorf("store: test backend: %w", store.ErrUnavailable)
 	}
 	return o.Backend.Put(ctx, key, val, ttl)
 }
@@ -135,6 +140,19 @@ func TestStorageTrouble(t *testing.T) {
 			meanwhile("the store is back", storageBack),
 			says(alice, "{header}"),
 			says(alice, "/cancel"),
+		}},
+		// The store fails as the tested credentials are saved: the conversation is still
+		// there, and the last answer sent again saves them.
+		{name: "storage_refuses_the_credentials", opt: signedOut, steps: []step{
+			says(alice, "/auth"),
+			says(alice, "/skip"),
+			says(alice, "{header}"),
+			says(alice, "{partner}"),
+			meanwhile("the store refuses writes", func(e *env) { e.storage.refusePuts.Store(true) }),
+			says(alice, "/skip"),
+			meanwhile("the store is back", func(e *env) { e.storage.refusePuts.Store(false) }),
+			says(alice, "/skip"),
+			says(alice, "/health {healthy}"),
 		}},
 		{name: "storage_down_delete_refused", opt: signedOut, steps: []step{
 			meanwhile("Telegram refuses to delete messages", func(e *env) { e.chat.failDel = true }),
