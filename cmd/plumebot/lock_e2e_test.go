@@ -116,8 +116,9 @@ func TestReplicaKilledMidAuth(t *testing.T) {
 
 // TestPressesDuringARedisPause is issue 12 §6 at intake, through the binary: while Redis is
 // paused, one user presses a button a dozen times; another user's message is still answered
-// within seconds. Before the fix each press held the intake of every update for the seconds a
-// Redis command waits, so the other user waited for all of them (here well beyond waitTimeout).
+// within seconds. Each press used to hold the intake of every update for the seconds a Redis
+// command waits, twice (the check that it was not delivered before, the toast's reads), so the
+// other user waited for all of them (here well beyond waitTimeout).
 func TestPressesDuringARedisPause(t *testing.T) {
 	t.Parallel()
 	srv := storetest.StartRedis(t, storetest.FreePort(t))
