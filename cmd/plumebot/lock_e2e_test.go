@@ -19,21 +19,32 @@ const killRedisDB = 11
 
 const msgStorageUnavailable = "⏳ My storage is unavailable right now. Please try again in a moment."
 
+// serveOnOwnRedis starts a Redis of the test's own (which it may pause) and plumebot serving on
+// it with the operator's credentials, for users, with extra variables.
+func serveOnOwnRedis(t *testing.T, f *fixture, extra map[string]string, users ...int64) (*storetest.RedisServer, *proc) {
+	t.Helper()
+	srv := storetest.StartRedis(t, storetest.FreePort(t))
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = strconv.FormatInt(u, 10)
+	}
+	p := start(t, f.env(merge(f.operator(), extra, map[string]string{
+		"PLUMEBOT_ALLOWED_USERS": strings.Join(ids, ","),
+		"PLUMEBOT_REDIS_URL":     srv.URL(0),
+		"PLUMEBOT_SECRET_KEY":    newKey(t),
+	})), nil, "serve")
+	return srv, p
+}
+
 // TestRedisPausedCostsSeconds is issue 12 §6 through the binary, on a Redis of the test's own
 // that it pauses (CLIENT PAUSE) while a user's /health holds the user's lock: another user is
 // told the storage is unavailable, /readyz answers 503, and once Redis is back the first user
 // is served again within seconds (the lock left behind expires; it used to last 2 minutes).
 func TestRedisPausedCostsSeconds(t *testing.T) {
 	t.Parallel()
-	srv := storetest.StartRedis(t, storetest.FreePort(t))
 	f := newFixture(t)
 	const user, other = 838383, 838384
-	p := start(t, f.env(merge(f.operator(), map[string]string{
-		"PLUMEBOT_ALLOWED_USERS": strconv.Itoa(user) + "," + strconv.Itoa(other),
-		"PLUMEBOT_REDIS_URL":     srv.URL(0),
-		"PLUMEBOT_SECRET_KEY":    newKey(t),
-		"PLUMEBOT_LISTEN_ADDR":   "127.0.0.1:0",
-	})), nil, "serve")
+	srv, p := serveOnOwnRedis(t, f, map[string]string{"PLUMEBOT_LISTEN_ADDR": "127.0.0.1:0"}, user, other)
 	base := "http://" + p.addr()
 	p.waitLog("long polling")
 
@@ -112,4 +123,34 @@ func TestReplicaKilledMidAuth(t *testing.T) {
 	sendB("/health " + f.ids(t, "healthy"))
 	waitReport(t, f.tg, user, "🟢")
 	b.stop()
+}
+
+// TestPressesDuringARedisPause is issue 12 §6 at intake, through the binary: while Redis is
+// paused, one user presses a button a dozen times; another user's message is still answered
+// within seconds. Each press used to hold the intake of every update for the seconds a Redis
+// command waits, twice (the check that it was not delivered before, the toast's reads), so the
+// other user waited for all of them (here well beyond waitTimeout).
+func TestPressesDuringARedisPause(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	const user, other = 838385, 838386
+	srv, p := serveOnOwnRedis(t, f, nil, user, other)
+	f.tg.PushMessage(user, user, "/health "+f.ids(t, "healthy"))
+	rep := waitReport(t, f.tg, user, "🟢")
+
+	rc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(srv.Port)})
+	defer rc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if err := rc.Do(ctx, "CLIENT", "PAUSE", (2 * waitTimeout).Milliseconds(), "ALL").Err(); err != nil {
+		t.Fatalf("CLIENT PAUSE: %v", err)
+	}
+	for range 12 {
+		f.tg.PushCallback(user, user, rep.ID, button(t, rep, "Devices"))
+	}
+	f.tg.PushMessage(other, other, "/start")
+	waitText(t, f.tg, other, msgStorageUnavailable)
+	// Redis stays paused (CLIENT UNPAUSE would wait too), and the presses still queued would
+	// each wait for it: end the replica here.
+	p.kill()
 }

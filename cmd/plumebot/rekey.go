@@ -13,7 +13,7 @@ import (
 const rekeyUsage = `usage: plumebot rekey
 
 Re-seals every record of the store with PLUMEBOT_SECRET_KEY, opening the old ones with
-PLUMEBOT_SECRET_KEY_PREVIOUS: the middle step of a key rotation (README, Backup and key
+PLUMEBOT_SECRET_KEY_PREVIOUS: the third step of a key rotation (README, Backup and key
 rotation). The store is PLUMEBOT_REDIS_URL's, else the one in PLUMEBOT_DATA_DIR (stop the bot
 first: the embedded store allows one process). On Redis it is safe while replicas run. Running
 it again finishes an interrupted run.
@@ -22,9 +22,9 @@ Exit status: 0 every record is sealed with the current key; 1 some record could 
 (its key ID is named) or the store failed; 2 a configuration error.
 `
 
-// rekey re-seals every stored record with the current key: the middle step of a key rotation
-// (README, Operations: set the new key and the previous one, run rekey, drop the previous
-// key). Exit 0 when every record is sealed with the current key, 1 when some could not be
+// rekey re-seals every stored record with the current key: the third of a key rotation's four
+// steps (README, Backup and key rotation: give the new key as the previous one, swap them, run
+// rekey, drop the previous key). Exit 0 when every record is sealed with the current key, 1 when some could not be
 // opened or the store failed (running it again resumes), 2 for a configuration error.
 func rekey(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	rest, err := parseArgs(flag.NewFlagSet("rekey", flag.ContinueOnError), args)
@@ -61,6 +61,12 @@ func rekey(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			"which is neither PLUMEBOT_SECRET_KEY nor PLUMEBOT_SECRET_KEY_PREVIOUS. Give that key as "+
 			"PLUMEBOT_SECRET_KEY_PREVIOUS and run rekey again; otherwise their users are asked to /auth again.\n",
 			rep.Unreadable, strings.Join(rep.UnreadableKeyIDs, ", "))
+	}
+	if rep.Damaged > 0 {
+		fmt.Fprintf(stderr, "plumebot rekey: %d records are damaged (no key opens them: changed or truncated "+
+			"in the store); they were left as they are, and their users are asked to /auth again.\n", rep.Damaged)
+	}
+	if rep.Unreadable > 0 || rep.Damaged > 0 {
 		return 1
 	}
 	return 0

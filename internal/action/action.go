@@ -53,8 +53,9 @@ type Access struct {
 }
 
 // Store is what the engine keeps across replicas (internal/store implements it): sealed
-// records under its keys, one of them taken at most once, and expiring locks. A missing
-// record is store.ErrNotFound.
+// records under its keys, one of them taken at most once, and expiring locks. A record for
+// which store.Absent is true (missing, or sealed with a dropped key, or damaged) is as good as
+// none.
 type Store interface {
 	PutRecord(ctx context.Context, key string, plaintext []byte, ttl time.Duration) error
 	GetRecord(ctx context.Context, key string) ([]byte, error)

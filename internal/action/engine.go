@@ -204,11 +204,10 @@ func (e *Engine) epoch(ctx context.Context, user int64, create bool) (string, er
 	switch {
 	case err == nil:
 		return string(raw), nil
-	case !errors.Is(err, store.ErrNotFound) || !create:
-		if errors.Is(err, store.ErrNotFound) {
-			return "", nil
-		}
+	case !store.Absent(err):
 		return "", err
+	case !create:
+		return "", nil
 	}
 	ep := newKey()
 	if err := e.st.PutRecord(ctx, epochKey(user), []byte(ep), 0); err != nil {
@@ -232,7 +231,7 @@ func (e *Engine) load(ctx context.Context, key string, user, chat int64, audit b
 		return record{}, &Refusal{Reason: Gone, Now: now}
 	}
 	raw, err := e.st.GetRecord(ctx, pendingKey(key))
-	if errors.Is(err, store.ErrNotFound) {
+	if store.Absent(err) {
 		return record{}, &Refusal{Reason: Gone, Now: now}
 	}
 	if err != nil {
@@ -281,7 +280,7 @@ func (e *Engine) peek(ctx context.Context, key string, user, chat int64, audit b
 // other a Gone refusal.
 func (e *Engine) take(ctx context.Context, key string) (record, error) {
 	raw, err := e.st.TakeRecord(ctx, pendingKey(key))
-	if errors.Is(err, store.ErrNotFound) {
+	if store.Absent(err) {
 		return record{}, &Refusal{Reason: Gone, Now: e.clock.Now()}
 	}
 	if err != nil {

@@ -3,7 +3,6 @@ package action
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -101,7 +100,7 @@ func (e *Engine) checkLimits(ctx context.Context, kind Kind, t Target, user int6
 			node = t.NodeID
 		}
 		raw, err := e.st.GetRecord(ctx, e.coolKey(sc.scope, t, node))
-		if errors.Is(err, store.ErrNotFound) {
+		if store.Absent(err) {
 			continue
 		}
 		if err != nil {
@@ -128,7 +127,7 @@ func (e *Engine) checkLimits(ctx context.Context, kind Kind, t Target, user int6
 // recent is when the user's actions of the last hour were sent, oldest first.
 func (e *Engine) recent(ctx context.Context, user int64, now time.Time) ([]time.Time, error) {
 	raw, err := e.st.GetRecord(ctx, rateKey(user))
-	if errors.Is(err, store.ErrNotFound) {
+	if store.Absent(err) {
 		return nil, nil
 	}
 	if err != nil {

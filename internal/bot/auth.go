@@ -334,11 +334,12 @@ func (b *Bot) finishAuth(ctx context.Context, r *request, st *authState, apiBase
 		_, serr := b.chat.Send(ctx, r.u.ChatID, text+"\n\nYour other answers are kept; /cancel stops.\n"+b.prompt(st.Step), nil)
 		return serr
 	}
-	b.endAuth(ctx, r.u.UserID)
 	raw, err := json.Marshal(toStored(creds))
 	if err != nil {
 		return err
 	}
+	// Saved before the conversation ends: a store that fails here leaves the conversation
+	// as it was, so the same last answer, sent again, saves them ("try again in a moment").
 	if err := b.st.PutUser(ctx, r.u.UserID, kindCreds, raw); err != nil {
 		return err
 	}
@@ -347,6 +348,7 @@ func (b *Bot) finishAuth(ctx context.Context, r *request, st *authState, apiBase
 	if err := b.actions.Forget(ctx, r.u.UserID); err != nil {
 		return err
 	}
+	b.endAuth(ctx, r.u.UserID)
 	_, err = b.chat.Send(ctx, r.u.ChatID, "✅ Credentials work and are saved (encrypted).\n"+
 		"Try /health &lt;customerId&gt; &lt;locationId&gt;, /find &lt;email&gt; or /help.", nil)
 	return err

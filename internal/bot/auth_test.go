@@ -156,6 +156,22 @@ func TestAuth(t *testing.T) {
 			says(alice, "/cancel"),
 			captioned(alice, "{header}"),
 		}},
+		// The shapes a header is pasted in from curl, a JSON export or a note: each is deleted,
+		// at the wrong /auth step and in a group too; ordinary words are not headers.
+		{name: "header_pasted_shapes", steps: []step{
+			says(alice, "Authorization:"+strayHeader),
+			says(alice, `curl -H "Authorization:`+strayHeader+`" https://example.net`),
+			says(alice, `{"Authorization": "`+strayHeader+`"}`),
+			says(alice, "authorization=Basic abc"),
+			says(alice, "Basic:c2VjcmV0OnNlY3JldA=="),
+			says(alice, "the basic check failed, authorization is fine"),
+			says(alice, "/auth"),
+			says(alice, "/skip"),
+			says(alice, "{header}"),
+			says(alice, `{"Authorization":"`+strayHeader+`"}`),
+			says(alice, "/cancel"),
+			saysIn(group, bob, "Authorization:"+strayHeader),
+		}},
 	})
 }
 

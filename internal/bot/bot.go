@@ -114,6 +114,7 @@ type Bot struct {
 
 	users, chats map[int64]bool
 	migrated     sync.Map // supergroup chat ID → the allowed group it was (int64 → int64)
+	acks         sync.Map // callback query ID → channel closed once Acknowledge decided its answer
 
 	// Work that outlives an update (an action's expiry and follow-through) runs under bgCtx;
 	// Close stops it.
@@ -259,6 +260,7 @@ func (b *Bot) Handle(ctx context.Context, u Update) {
 
 	if u.Callback != nil {
 		r.answered = u.Callback.Answered
+		b.awaitAcknowledged(ctx, u.Callback.ID)
 		if !r.answered {
 			b.answer(ctx, r, b.pressToast(ctx, u))
 		}
@@ -400,7 +402,7 @@ func chatAdvice(err error) string {
 
 // isNotFound reports a store record that is missing, or that cannot be opened: for the user it
 // is gone either way (a rotation that lost its key must not strand anyone on an error).
-func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) || unreadable(err) }
+func isNotFound(err error) bool { return store.Absent(err) }
 
 // unreadable reports a store record sealed with a key the bot no longer holds, or damaged.
 func unreadable(err error) bool {

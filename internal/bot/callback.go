@@ -120,23 +120,39 @@ const (
 // Acknowledge answers a button press at once, before any Plume work and before the update
 // waits behind its user's earlier ones: a toast when the press does nothing ("Not allowed",
 // "This button has expired"), "Loading…" when a view follows, which then comes as an edit or
-// a new message. The Telegram adapter calls it at intake, before it queues the update: the
-// answer is decided now, from the store only, so it reflects the state before the handler
-// changes it (a ✖ Cancel says "Cancelling…", not "already cancelled"); it is sent in the
-// background, so intake never waits for the Bot API. Handle answers a press nobody
+// a new message. The Telegram adapter calls it at intake, before it queues the update, and it
+// returns at once: the answer is decided from the store in the background (a paused store
+// must not hold up the intake of every user's updates), and Handle waits for that decision
+// before it runs the press, so the answer reflects the state before the handler changes it
+// (a ✖ Cancel says "Cancelling…", not "already cancelled"). Handle answers a press nobody
 // acknowledged (Callback.Answered false) itself.
 func (b *Bot) Acknowledge(ctx context.Context, u Update) {
 	if u.Callback == nil {
 		return
 	}
-	toast, id, chat := b.pressToast(ctx, u), u.Callback.ID, u.ChatID
+	decided := make(chan struct{})
+	b.acks.Store(u.Callback.ID, decided)
+	id, chat := u.Callback.ID, u.ChatID
 	b.background(func(bg context.Context) {
+		toast := b.pressToast(bg, u)
+		close(decided)
 		actx, cancel := context.WithTimeout(bg, answerTimeout)
 		defer cancel()
 		if err := b.chat.AnswerCallback(actx, id, toast); err != nil {
 			b.log.Warn("answer callback failed", "chat", chat, "err", err)
 		}
 	})
+}
+
+// awaitAcknowledged waits until Acknowledge decided the answer to press id, if it was
+// acknowledged here, or until ctx ends.
+func (b *Bot) awaitAcknowledged(ctx context.Context, id string) {
+	if v, ok := b.acks.LoadAndDelete(id); ok {
+		select {
+		case <-v.(chan struct{}):
+		case <-ctx.Done():
+		}
+	}
 }
 
 // answerTimeout bounds a background answer: Telegram refuses it after some seconds anyway.

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -155,20 +156,22 @@ func looksLikeHeader(text string) bool {
 }
 
 // carriesHeader reports whether text carries an Authorization header anywhere: "Basic" after
-// "Authorization:", or "Basic" followed by what looks like the base64 of
+// "Authorization", or "Basic" followed by what looks like the base64 of
 // clientId:clientSecret (a curl line, a pasted note, a header cut short). Words that merely
 // follow "Basic" ("Basic troubleshooting first…") are not a credential: in a group, where the
-// message is someone else's and the alarm goes to everyone, only a credential counts.
+// message is someone else's and the alarm goes to everyone, only a credential counts. Words
+// are runs of base64's characters, so whatever separates them counts as a space: curl's
+// "Authorization:Basic …", JSON's "Authorization":"Basic …", "authorization=Basic …".
 func carriesHeader(text string) bool {
-	fields := strings.Fields(text)
+	fields := base64Word.FindAllString(text, -1)
 	for i := 0; i+1 < len(fields); i++ {
-		if !strings.EqualFold(trimQuotes(fields[i]), "basic") {
+		if !strings.EqualFold(strings.TrimRight(fields[i], "="), "basic") {
 			continue
 		}
-		if i > 0 && strings.EqualFold(strings.TrimSuffix(trimQuotes(fields[i-1]), ":"), "authorization") {
+		if i > 0 && strings.EqualFold(strings.TrimRight(fields[i-1], "="), "authorization") {
 			return true
 		}
-		if credentialWord(trimQuotes(fields[i+1])) {
+		if credentialWord(fields[i+1]) {
 			return true
 		}
 	}
@@ -214,4 +217,6 @@ func written(u Update) string {
 	return u.Text
 }
 
-func trimQuotes(s string) string { return strings.Trim(s, "\"'`,;") }
+// base64Word is a word of carriesHeader: base64's characters (standard or URL-safe), then its
+// padding.
+var base64Word = regexp.MustCompile(`[A-Za-z0-9+/_-]+=*`)

@@ -16,9 +16,17 @@ import (
 type outage struct {
 	store.Backend
 	down atomic.Bool
+	// paused, while set, holds every operation until it is closed (Redis paused: commands
+	// neither fail nor answer).
+	paused atomic.Pointer[chan struct{}]
+	// refusePuts fails every Put only (Redis gone between a delete and a write).
+	refusePuts atomic.Bool
 }
 
 func (o *outage) fail() error {
+	if p := o.paused.Load(); p != nil {
+		<-*p
+	}
 	if o.down.Load() {
 		return fmt.Errorf("store: test backend: %w", store.ErrUnavailable)
 	}
@@ -35,6 +43,9 @@ func (o *outage) Get(ctx context.Context, key string) ([]byte, error) {
 func (o *outage) Put(ctx context.Context, key string, val []byte, ttl time.Duration) error {
 	if err := o.fail(); err != nil {
 		return err
+	}
+	if o.refusePuts.Load() {
+		return fmt.Errorf("store: test backend: %w", store.ErrUnavailable)
 	}
 	return o.Backend.Put(ctx, key, val, ttl)
 }
@@ -130,6 +141,19 @@ func TestStorageTrouble(t *testing.T) {
 			says(alice, "{header}"),
 			says(alice, "/cancel"),
 		}},
+		// The store fails as the tested credentials are saved: the conversation is still
+		// there, and the last answer sent again saves them.
+		{name: "storage_refuses_the_credentials", opt: signedOut, steps: []step{
+			says(alice, "/auth"),
+			says(alice, "/skip"),
+			says(alice, "{header}"),
+			says(alice, "{partner}"),
+			meanwhile("the store refuses writes", func(e *env) { e.storage.refusePuts.Store(true) }),
+			says(alice, "/skip"),
+			meanwhile("the store is back", func(e *env) { e.storage.refusePuts.Store(false) }),
+			says(alice, "/skip"),
+			says(alice, "/health {healthy}"),
+		}},
 		{name: "storage_down_delete_refused", opt: signedOut, steps: []step{
 			meanwhile("Telegram refuses to delete messages", func(e *env) { e.chat.failDel = true }),
 			meanwhile("the store becomes unavailable", storageDown),
@@ -165,4 +189,43 @@ func TestStorageTrouble(t *testing.T) {
 			says(alice, "/health {healthy}"),
 		)},
 	})
+}
+
+// TestAcknowledgeDoesNotWaitForTheStore is issue 12 §6 at intake: the Telegram adapter calls
+// Acknowledge on the loop that receives every user's updates, before it queues a press. With
+// the store paused, Acknowledge must return at once (it waited for the store: with Redis
+// paused each press held everyone's intake for seconds, a dozen presses for a minute). The
+// press is still answered from the store once it is back, before the press is run.
+func TestAcknowledgeDoesNotWaitForTheStore(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpt{})
+	e.say(alice, "/health "+e.ids("healthy"))
+	msg, data := e.findButton(alice, "📱 Devices")
+	resume := make(chan struct{})
+	e.storage.paused.Store(&resume)
+	press := Update{UserID: alice, ChatID: alice, ChatType: ChatPrivate, MessageID: msg,
+		Callback: &Callback{ID: "cb-paused", Data: data, Answered: true}}
+	acked := make(chan struct{})
+	go func() {
+		e.bot.Acknowledge(e.ctx(), press)
+		close(acked)
+	}()
+	select {
+	case <-acked:
+	case <-e.ctx().Done():
+		t.Fatal("Acknowledge waited for the paused store")
+	}
+	e.storage.paused.Store(nil)
+	close(resume)
+	e.bot.Handle(e.ctx(), press)
+	e.chat.waitUntil(t, "the press answered", func() bool {
+		e.chat.mu.Lock()
+		defer e.chat.mu.Unlock()
+		return len(e.chat.answers["cb-paused"]) > 0
+	})
+	e.chat.mu.Lock()
+	defer e.chat.mu.Unlock()
+	if got := e.chat.answers["cb-paused"]; len(got) != 1 || got[0] != "Loading…" {
+		t.Errorf("answers to the press: %q, want one \"Loading…\"", got)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -123,9 +124,9 @@ func Load(getenv func(string) string, mode Mode) (*Config, error) {
 		APIBase:        l.str("PLUME_API_BASE", plume.DefaultAPIBase),
 		SSOURL:         l.str("PLUME_SSO_URL", ""),
 		AllowedHosts:   plume.ParseAllowedHosts(l.str("PLUME_ALLOWED_HOSTS", plume.DefaultAllowedHosts)),
-		PlumeTimeout:   time.Duration(l.positive("PLUME_TIMEOUT", 10) * float64(time.Second)),
-		PlumeRate:      l.positive("PLUME_RATE_LIMIT", 6),
-		CacheBytes:     int64(l.positive("PLUMEBOT_CACHE_MB", 64) * (1 << 20)),
+		PlumeTimeout:   time.Duration(l.positive("PLUME_TIMEOUT", 10, 3600) * float64(time.Second)),
+		PlumeRate:      l.positive("PLUME_RATE_LIMIT", 6, 10000),
+		CacheBytes:     int64(l.positive("PLUMEBOT_CACHE_MB", 64, 1<<20) * (1 << 20)),
 	}
 	if c.UserQueue == 0 {
 		l.fail(bad("PLUMEBOT_USER_QUEUE", "must be at least 1 (updates of one user that may wait behind the one being handled)"))
@@ -308,14 +309,17 @@ func (l *loader) boolean(name string) bool {
 	return b
 }
 
-func (l *loader) positive(name string, def float64) float64 {
+// positive reads a number in (0, max]; def when unset.
+func (l *loader) positive(name string, def, max float64) float64 {
 	v := strings.TrimSpace(l.getenv(name))
 	if v == "" {
 		return def
 	}
+	// ParseFloat takes "NaN" and "Inf", and a number past max overflows what it becomes
+	// (bytes, a duration): each used to turn the cache off or fall back to a default silently.
 	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f <= 0 {
-		l.fail(bad(name, "must be a positive number, not %q", v))
+	if err != nil || math.IsNaN(f) || f <= 0 || f > max {
+		l.fail(bad(name, "must be a positive number up to %g, not %q", max, v))
 		return def
 	}
 	return f

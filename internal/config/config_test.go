@@ -73,6 +73,13 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"short partner", map[string]string{"PLUME_AUTH_HEADER": "Basic eDp5", "PLUME_PARTNER_ID": "abc123", "PLUME_SSO_URL": "https://external.sso.plume.com/oauth2/x/v1/token"}, ModeCheck, "PLUME_PARTNER_ID"},
 		{"header not base64", map[string]string{"PLUME_AUTH_HEADER": "Basic not-base64!", "PLUME_PARTNER_ID": "65f06dae3fca80000ad38331", "PLUME_SSO_URL": "https://external.sso.plume.com/oauth2/x/v1/token"}, ModeCheck, "PLUME_AUTH_HEADER"},
 		{"bad timeout", map[string]string{"PLUME_TIMEOUT": "-1"}, ModeDemo, "PLUME_TIMEOUT"},
+		// Not numbers, or out of range of what they become (before, each silently turned off
+		// the cache or fell back to a default).
+		{"timeout NaN", map[string]string{"PLUME_TIMEOUT": "NaN"}, ModeDemo, "PLUME_TIMEOUT"},
+		{"timeout overflows", map[string]string{"PLUME_TIMEOUT": "1e300"}, ModeDemo, "PLUME_TIMEOUT"},
+		{"rate infinite", map[string]string{"PLUME_RATE_LIMIT": "+Inf"}, ModeDemo, "PLUME_RATE_LIMIT"},
+		{"cache size NaN", map[string]string{"PLUMEBOT_CACHE_MB": "NaN"}, ModeDemo, "PLUMEBOT_CACHE_MB"},
+		{"cache size overflows", map[string]string{"PLUMEBOT_CACHE_MB": "1e13"}, ModeDemo, "PLUMEBOT_CACHE_MB"},
 		{"bad log level", map[string]string{"PLUMEBOT_LOG_LEVEL": "loud"}, ModeDemo, "PLUMEBOT_LOG_LEVEL"},
 		{"bad redis", map[string]string{"PLUMEBOT_REDIS_URL": "http://localhost"}, ModeDemo, "PLUMEBOT_REDIS_URL"},
 		{"both key forms", map[string]string{"PLUMEBOT_SECRET_KEY": "a", "PLUMEBOT_SECRET_KEY_FILE": "/x"}, ModeDemo, "PLUMEBOT_SECRET_KEY"},

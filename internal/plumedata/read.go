@@ -3,7 +3,6 @@ package plumedata
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -85,7 +84,7 @@ func sharedGet[T any](ctx context.Context, src *Source, key string, ttl time.Dur
 	var zero T
 	raw, err := src.shared.GetSealedTemp(ctx, sharedUser, "cache:"+key)
 	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) {
+		if !store.Absent(err) {
 			src.log.Warn("shared cache read failed", "err", err)
 		}
 		return zero, time.Time{}, 0, false

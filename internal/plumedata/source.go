@@ -21,8 +21,9 @@ type Observer interface {
 }
 
 // SharedStore is the sealed store replicas share (internal/store on Redis): the second cache
-// tier. Values are sealed because they name customers and their devices. A missing or expired
-// record is store.ErrNotFound; any other error is logged and treated as a miss.
+// tier. Values are sealed because they name customers and their devices. A missing, expired or
+// unopenable record (store.Absent: sealed with a dropped key, damaged) is a miss; any other
+// error is logged and treated as a miss.
 type SharedStore interface {
 	GetSealedTemp(ctx context.Context, userID int64, key string) ([]byte, error)
 	PutSealedTemp(ctx context.Context, userID int64, key string, val []byte, ttl time.Duration) error

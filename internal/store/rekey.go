@@ -14,10 +14,14 @@ type RekeyReport struct {
 	Resealed   int // opened with a previous key and sealed again with the current one
 	Current    int // already sealed with the current key
 	Removed    int // temporary records of an older version, unsealed or named in clear
-	Unreadable int // sealed with a key the keyring does not hold, or damaged: left as they are
+	Unreadable int // sealed with a key the keyring does not hold: left as they are
 	// UnreadableKeyIDs are the key IDs the unreadable records name (sorted, without
 	// duplicates): the keys to give as PLUMEBOT_SECRET_KEY_PREVIOUS to open them.
 	UnreadableKeyIDs []string
+	// Damaged records fail authentication (changed or truncated in the backend, or moved
+	// under another name): no key opens them. Left as they are; their readers treat them as
+	// absent.
+	Damaged int
 }
 
 // rekeyFamilies are the name prefixes of every record the store writes. Rekey lists each
@@ -29,8 +33,8 @@ var rekeyFamilies = []string{"meta:", "user:", recordPrefix, tempPrefix, sealedT
 const rekeyAttempts = 3
 
 // Rekey seals every record of the store with the current key: the step of a key rotation
-// between "start every replica with the new key and the previous one" and "drop the previous
-// key" (README, Operations). It is safe while replicas run, since a record is rewritten only if
+// between "every replica seals with the new key and opens the previous one" and "drop the
+// previous key" (README, Backup and key rotation). It is safe while replicas run, since a record is rewritten only if
 // it is still the one Rekey opened (CompareAndSwap), and resumable: records already sealed with
 // the current key are left alone, so running it again finishes an interrupted run. Records
 // that do not open are counted and left; temporary records an older version wrote (unsealed,
@@ -81,9 +85,12 @@ func (s *Store) rekeyOne(ctx context.Context, name, ad string, rep *RekeyReport,
 		}
 		pt, keyID, err := s.k.open(rec, ad)
 		switch {
-		case err != nil:
+		case errors.Is(err, ErrWrongKey):
 			rep.Unreadable++
 			ids[recordKeyID(rec)] = true
+			return nil
+		case err != nil:
+			rep.Damaged++
 			return nil
 		case keyID == s.k.currentID:
 			rep.Current++

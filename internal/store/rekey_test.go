@@ -112,7 +112,7 @@ func TestRekey(t *testing.T) {
 func mustKeyBytes() []byte { return []byte("0123456789abcdef0123456789abcdef") }
 
 // TestRekeyUnreadable: a record sealed with a key the keyring lacks is counted, named by its
-// key ID, and left as it is.
+// key ID, and left as it is; so is a damaged one, counted apart.
 func TestRekeyUnreadable(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, _, _ *store.Store, raw store.Backend) {
@@ -132,15 +132,31 @@ func TestRekeyUnreadable(t *testing.T) {
 		if err := raw.Put(ctx, "user:7:creds", v, 0); err != nil {
 			t.Fatal(err)
 		}
+		// A record sealed with the current key and damaged: no key opens it, and naming the
+		// current key as the one to give as the previous key would send the operator astray.
+		if err := s.PutUser(ctx, 8, "creds", []byte("y")); err != nil {
+			t.Fatal(err)
+		}
+		damaged, err := raw.Get(ctx, "user:8:creds")
+		if err != nil {
+			t.Fatal(err)
+		}
+		damaged[len(damaged)-1] ^= 1
+		if err := raw.Put(ctx, "user:8:creds", damaged, 0); err != nil {
+			t.Fatal(err)
+		}
 		rep, err := s.Rekey(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rep.Unreadable != 1 || !slices.Equal(rep.UnreadableKeyIDs, []string{store.KeyID(keyC)}) {
-			t.Errorf("report %+v, want one unreadable record of key %s", rep, store.KeyID(keyC))
+		if rep.Unreadable != 1 || !slices.Equal(rep.UnreadableKeyIDs, []string{store.KeyID(keyC)}) || rep.Damaged != 1 {
+			t.Errorf("report %+v, want one unreadable record of key %s and one damaged record", rep, store.KeyID(keyC))
 		}
 		if got, err := raw.Get(ctx, "user:7:creds"); err != nil || !bytes.Equal(got, v) {
 			t.Errorf("the unreadable record was changed: %v", err)
+		}
+		if got, err := raw.Get(ctx, "user:8:creds"); err != nil || !bytes.Equal(got, damaged) {
+			t.Errorf("the damaged record was changed: %v", err)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -19,6 +20,14 @@ var ErrWrongKey = errors.New("store: the secret key cannot open the sealed data"
 // ErrCorrupt reports a sealed record that fails authentication: tampered with, truncated,
 // or moved to another user or kind. Treat it like a missing record that must be re-entered.
 var ErrCorrupt = errors.New("store: sealed record is corrupt or was moved")
+
+// Absent reports whether err means that, for its reader, the record is not there: absent or
+// expired (ErrNotFound), or there but unopenable, sealed with a key the keyring no longer holds
+// (ErrWrongKey) or damaged (ErrCorrupt). A reader treats the three alike and writes the record
+// again; a key dropped before `plumebot rekey` thus strands nobody (README, key rotation).
+func Absent(err error) bool {
+	return errors.Is(err, ErrNotFound) || errors.Is(err, ErrWrongKey) || errors.Is(err, ErrCorrupt)
+}
 
 // ErrLeaseLost reports a lease renewal by a holder that no longer holds it: it expired,
 // was released, or another holder took it.
@@ -107,6 +116,16 @@ func New(ctx context.Context, b Backend, k *Keyring) (*Store, error) {
 // verifyKey writes the check record on first use, else proves the keyring opens it.
 func (s *Store) verifyKey(ctx context.Context) error {
 	rec, err := s.b.Get(ctx, checkKey)
+	if err == nil {
+		_, _, oerr := s.k.open(rec, checkAD)
+		if errors.Is(oerr, ErrCorrupt) && (len(rec) == 0 || rec[0] == recordVersion) {
+			// Damaged in the backend (truncated, or failing authentication under the key its
+			// ID names, so the key is right), not sealed with another key nor in a format of
+			// a newer version: it holds nothing, so it is written again.
+			slog.Warn("store: the check record was damaged; writing it again")
+			err = ErrNotFound
+		}
+	}
 	switch {
 	case errors.Is(err, ErrNotFound):
 		sealed, err := s.k.seal([]byte(checkPlaintext), checkAD)

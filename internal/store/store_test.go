@@ -148,7 +148,14 @@ func TestSealedRecordsFailClosed(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.wantInMsg) || strings.Contains(err.Error(), testHeader) {
 				t.Fatalf("error %q: want it to mention %q and not the secret", err, tc.wantInMsg)
 			}
+			if !Absent(err) {
+				t.Errorf("Absent(%v) = false: a record that does not open is as good as none to its reader", err)
+			}
 		})
+	}
+	// An unavailable backend says nothing about the record: not absent.
+	if Absent(errClosed) || Absent(nil) || !Absent(ErrNotFound) {
+		t.Error("Absent: want true for ErrNotFound only among ErrNotFound, ErrUnavailable and nil")
 	}
 }
 
@@ -205,6 +212,30 @@ func TestWrongKeyAtNew(t *testing.T) {
 	}
 	// The same key opens it again: the check record is stable.
 	mustNew(t, b, mustKeyring(t, keyA))
+}
+
+// TestDamagedCheckRecord: a check record that fails authentication under the key its ID names
+// is damaged (changed or truncated in the backend), not a sign of a wrong key: the key ID
+// proves the key is the one that sealed it. New writes it again and the store opens; it used
+// to refuse to start, saying the key with ID X does not open data sealed with key ID X.
+func TestDamagedCheckRecord(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := NewMemory()
+	mustNew(t, b, mustKeyring(t, testKey(0xA)))
+	rec, err := b.Get(ctx, checkKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec[len(rec)-1] ^= 1
+	if err := b.Put(ctx, checkKey, rec, 0); err != nil {
+		t.Fatal(err)
+	}
+	mustNew(t, b, mustKeyring(t, testKey(0xA)))
+	// Written again: a wrong key is still refused.
+	if _, err := New(ctx, b, mustKeyring(t, testKey(0xB))); !errors.Is(err, ErrWrongKey) {
+		t.Fatalf("New with another key after the repair: %v, want ErrWrongKey", err)
+	}
 }
 
 func TestSealedTemp(t *testing.T) {

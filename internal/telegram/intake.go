@@ -85,31 +85,74 @@ func (s *localSeen) ReleaseLease(_ context.Context, key, holder string) error {
 	return nil
 }
 
+// Seen is asked at intake, which receives every user's updates one after the other: a store
+// that stops answering (Redis paused or overloaded) must not hold them all up for the seconds
+// each of its commands may wait. An update whose check has not answered within seenWait, or
+// failed, is taken without it; for seenPause after that the store is not asked at all, so an
+// outage costs the intake one such wait every seenPause rather than one per update.
+const (
+	seenWait  = 250 * time.Millisecond
+	seenPause = 5 * time.Second
+)
+
 // take records the update as taken on and returns the function that gives it back; taken is
-// false for an update taken before. If Seen fails (the store is down), the update is taken:
-// a rare duplicate is better than a command lost.
+// false for an update taken before. If Seen fails or is slow (the store is down or paused),
+// the update is taken: a rare duplicate is better than a command lost, or than every user's
+// updates waiting for the store.
 func (a *Adapter) take(ctx context.Context, updateID int64) (giveBack func(), taken bool) {
+	if time.Now().UnixNano() < a.seenDownUntil.Load() {
+		return func() {}, true
+	}
 	var h [16]byte
 	_, _ = rand.Read(h[:])
 	holder := hex.EncodeToString(h[:])
 	// The bot's numeric ID (the token's public half) keeps two bots on one store apart.
 	botID, _, _ := strings.Cut(a.token, ":")
 	key := "telegram:update:" + botID + ":" + strconv.FormatInt(updateID, 10)
-	ok, err := a.opts.Seen.AcquireLease(ctx, key, holder, a.opts.DedupTTL)
-	if err != nil {
-		a.log.Warn("telegram: cannot check whether an update was delivered before; handling it", "update_id", updateID, "err", err)
-		return func() {}, true
+	type answer struct {
+		ok  bool
+		err error
 	}
-	if !ok {
-		return nil, false
-	}
-	return func() {
+	done := make(chan answer, 1)
+	go func() {
+		// Not ctx: the check may outlive this wait, and its lease must then be known.
+		ok, err := a.opts.Seen.AcquireLease(context.WithoutCancel(ctx), key, holder, a.opts.DedupTTL)
+		done <- answer{ok, err}
+	}()
+	release := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := a.opts.Seen.ReleaseLease(ctx, key, holder); err != nil {
 			a.log.Warn("telegram: cannot give an update back; a redelivery will be skipped", "update_id", updateID, "err", err)
 		}
-	}, true
+	}
+	t := time.NewTimer(seenWait)
+	defer t.Stop()
+	var err error
+	// Given back, the update must not stay taken by a check that answers late.
+	giveBack = func() {
+		if r := <-done; r.err == nil && r.ok {
+			release()
+		}
+	}
+	select {
+	case r := <-done:
+		switch {
+		case r.err == nil && !r.ok:
+			return nil, false
+		case r.err == nil:
+			return release, true
+		}
+		err, giveBack = r.err, func() {}
+	case <-t.C:
+		err = errors.New("no answer within " + seenWait.String())
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	a.seenDownUntil.Store(time.Now().Add(seenPause).UnixNano())
+	a.log.Warn("telegram: cannot check whether an update was delivered before; handling it, and the next ones for a few seconds",
+		"update_id", updateID, "err", err)
+	return giveBack, true
 }
 
 // errUndecodable is an update the library cannot decode; Path names the part at fault.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"plumebot/internal/bot"
 	"plumebot/internal/telegram/tgtest"
@@ -186,5 +187,54 @@ func TestFaultPath(t *testing.T) {
 		if _, err := decodeUpdate([]byte(tt.raw)); err == nil {
 			t.Errorf("%s decoded", tt.raw)
 		}
+	}
+}
+
+// pausedSeen is a Seen that answers nothing until resume is closed (Redis paused).
+type pausedSeen struct {
+	resume chan struct{}
+	asked  atomic.Int32
+}
+
+func (p *pausedSeen) AcquireLease(context.Context, string, string, time.Duration) (bool, error) {
+	p.asked.Add(1)
+	<-p.resume
+	return true, nil
+}
+
+func (p *pausedSeen) ReleaseLease(context.Context, string, string) error {
+	<-p.resume
+	return nil
+}
+
+// A store that stops answering must not hold up the intake, which takes every user's updates
+// one after the other: each update's duplicate check used to wait for it (with Redis paused,
+// seconds per update, a minute for a dozen). The updates are handled without the check, and
+// the store is not asked again at once.
+func TestIntakeDoesNotWaitForAPausedStore(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	seen := &pausedSeen{resume: make(chan struct{})}
+	e.a.opts.Seen = seen
+	defer close(seen.resume)
+	got := make(chan bot.Update, 20)
+	url := e.hook(t, HandlerFunc(func(_ context.Context, u bot.Update) { got <- u }))
+	go func() {
+		for i := range 20 {
+			if st := post(t, url, hookSecret, e.srv.MessageUpdate(int64(100+i), int64(100+i), "/start")); st != 200 {
+				t.Errorf("update %d: status %d", i, st)
+			}
+		}
+	}()
+	ctx := ctxT(t)
+	for i := range 20 {
+		select {
+		case <-got:
+		case <-ctx.Done():
+			t.Fatalf("%d of 20 updates handled while the store was paused", i)
+		}
+	}
+	if n := seen.asked.Load(); n >= 20 {
+		t.Errorf("the paused store was asked about %d updates, want fewer (not asked again at once)", n)
 	}
 }

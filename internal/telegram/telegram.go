@@ -155,7 +155,8 @@ type Adapter struct {
 	chats     map[int64]*chatState
 	lastSweep time.Time
 
-	queue dispatcher
+	queue         dispatcher
+	seenDownUntil atomic.Int64 // Unix ns: until then Seen is not asked (take)
 
 	backoffMin, backoffMax time.Duration // getUpdates and deleteWebhook failures
 	retryMin, retryMax     time.Duration // failed sends (5xx, connection lost)
