@@ -239,6 +239,7 @@ func (l *leader) check(key string, lag time.Duration) {
 	}
 	if r.Paused != "" {
 		e.obs.Check(CheckSkipped, lag)
+		e.log.Debug("watch: checked", "watch", r.ID, "outcome", CheckSkipped, "paused", r.Paused)
 		return
 	}
 	start := time.Now()
