@@ -1,14 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"plumebot/internal/plume"
+	"plumebot/internal/plumesim"
 	"plumebot/internal/secret"
 	"plumebot/internal/telegram/tgtest"
 )
@@ -391,5 +396,82 @@ func leading(t *testing.T, a, b *proc) (leader, other *proc) {
 		case <-ctx.Done():
 			t.Fatalf("no replica took the watcher's lease within %v", waitTimeout)
 		}
+	}
+}
+
+// TestDemoWatch: in the demo, /watch on the flapping location shows an alert within about
+// 30 s (the test allows 60), printed as plain text with its buttons, and the banner says so.
+func TestDemoWatch(t *testing.T) {
+	t.Parallel()
+	sim, err := plumesim.Start(plumesim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := sim.Info().Locations["flapping"]
+	sim.Close() // only its IDs were needed: they are the same in the demo's own simulator
+
+	cmd := exec.Command(binPath, "demo")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := make(chan string, 256)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var out strings.Builder
+	// expect reads lines until one contains want, within d, and returns it.
+	expect := func(want string, d time.Duration) string {
+		t.Helper()
+		deadline := time.NewTimer(d)
+		defer deadline.Stop()
+		for {
+			select {
+			case line, ok := <-lines:
+				if !ok {
+					t.Fatalf("the demo ended before printing %q:\n%s", want, out.String())
+				}
+				out.WriteString(line + "\n")
+				if strings.Contains(line, want) {
+					return line
+				}
+			case <-deadline.C:
+				t.Fatalf("the demo did not print %q within %v:\n%s", want, d, out.String())
+			}
+		}
+	}
+	expect("/watch "+l.CustomerID+" "+l.LocationID, waitTimeout) // the banner says what to try
+	if _, err := io.WriteString(stdin, "/watch "+l.CustomerID+" "+l.LocationID+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	expect("🔔 Watching Lake house", waitTimeout)
+	start := time.Now()
+	// The first check finds it online or offline, whichever half of the cycle it is in; the
+	// next change is told.
+	alert := expect("Lake house ", 60*time.Second)
+	if !strings.Contains(alert, "🟢 Lake house is back online after") && !strings.Contains(alert, "🔴 Lake house went offline at") {
+		t.Errorf("the first alert says %q", alert)
+	}
+	expect("[1] 🔍 Health", waitTimeout)
+	t.Logf("the first alert came %v after /watch", time.Since(start).Round(time.Second))
+	if _, err := io.WriteString(stdin, "/quit\n"); err != nil {
+		t.Fatal(err)
+	}
+	expect("bye", waitTimeout)
+	if tag := htmlTag.FindString(out.String()); tag != "" {
+		t.Errorf("the demo printed an HTML tag %q", tag)
 	}
 }

@@ -26,7 +26,7 @@ func Watches(list []watch.Status, st watch.Stats, o Options) Pages {
 
 // schedule says how often locations are checked, and whether anything holds the checks.
 func schedule(st watch.Stats, o Options) string {
-	every := st.Achieved
+	every := st.Achieved.Round(time.Second) // 4.99 s is "5 s", not "4 s"
 	if every <= 0 {
 		every = st.Interval
 	}
@@ -105,6 +105,10 @@ func watchEntry(s watch.Status, o Options) string {
 // come every minute or so.
 func near(t, now time.Time) string {
 	switch d := now.Sub(t); {
+	case d >= 0 && d < time.Second:
+		return "just now"
+	case d < 0 && d > -time.Second:
+		return "any moment"
 	case d >= 0 && d < time.Minute:
 		return fmt.Sprintf("%d s ago", int(d/time.Second))
 	case d < 0 && d > -time.Minute:
