@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"plumebot/internal/plume"
-	"plumebot/internal/plumesim"
 	"plumebot/internal/secret"
 	"plumebot/internal/telegram/tgtest"
 )
@@ -403,12 +402,7 @@ func leading(t *testing.T, a, b *proc) (leader, other *proc) {
 // 30 s (the test allows 60), printed as plain text with its buttons, and the banner says so.
 func TestDemoWatch(t *testing.T) {
 	t.Parallel()
-	sim, err := plumesim.Start(plumesim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := sim.Info().Locations["flapping"]
-	sim.Close() // only its IDs were needed: they are the same in the demo's own simulator
+	l := datasetIDs(t, "flapping")
 
 	cmd := exec.Command(binPath, "demo")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
