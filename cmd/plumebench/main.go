@@ -26,6 +26,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	latency := fs.Duration("latency", 0, "simulated Plume latency per call for the latency sections (default 100ms)")
 	jsonOut := fs.String("json-out", "", "also write the JSON report to this file")
 	render := fs.String("render", "", "print a saved JSON report (from --json or --json-out) as text, without running")
+	only := fs.String("only", "", "run one scenario: watch (the watcher); default all")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -34,7 +35,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	rep, err := bench.Run(ctx, bench.Config{Quick: *quick, L: *latency, Progress: stderr})
+	rep, err := bench.Run(ctx, bench.Config{Quick: *quick, L: *latency, Progress: stderr, Only: *only})
 	if err != nil {
 		fmt.Fprintln(stderr, "plumebench:", err)
 		return 1

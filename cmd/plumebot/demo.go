@@ -19,11 +19,16 @@ import (
 	"plumebot/internal/plumesim"
 	"plumebot/internal/secret"
 	"plumebot/internal/store"
+	"plumebot/internal/watch"
 )
 
 // demoUser is the terminal's Telegram-like user ID: a support user, so the demo shows the
 // actions too.
 const demoUser = 1000001
+
+// demoWatchInterval is how often the demo's watcher checks (the shortest serve allows), so
+// that /watch on the flapping location shows an alert within about 30 s.
+const demoWatchInterval = 5 * time.Second
 
 // demoRebootDowntime is how long the demo's simulated pods take to reboot: short enough to
 // watch the follow-through to its end.
@@ -81,18 +86,19 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		PartnerID: info.PartnerID, APIBase: info.APIBase, ReportsBase: info.ReportsBase}
 	con := console.New(stdout)
 	hosts := []string{"127.0.0.1"}
+	data := plumedata.New(plumedata.Config{
+		Plume:  plume.Options{HTTPClient: sim.Client(), AllowedHosts: hosts},
+		Logger: log,
+	})
 	b, err := bot.New(bot.Config{
 		AllowedUsers:   []int64{demoUser},
 		DefaultSSOURL:  info.SSOURL,
 		DefaultAPIBase: info.APIBase,
 		AllowedHosts:   hosts,
 		Operator:       &creds,
-		Data: plumedata.New(plumedata.Config{
-			Plume:  plume.Options{HTTPClient: sim.Client(), AllowedHosts: hosts},
-			Logger: log,
-		}),
-		Logger:  log,
-		Support: []int64{demoUser},
+		Data:           data,
+		Logger:         log,
+		Support:        []int64{demoUser},
 		// The demo's pods reboot in seconds: look every 2 s.
 		Actions: action.Config{Poll: 2 * time.Second},
 	}, st, con)
@@ -101,6 +107,18 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return 1
 	}
 	defer b.Close()
+	// The watcher as serve runs it, checking often; its alerts print like any message.
+	eng, err := watch.New(st, watch.SourceReader{Source: data, MaxAge: demoWatchInterval / 2}, b, b,
+		watch.Config{MinInterval: demoWatchInterval, Logger: log})
+	if err != nil {
+		fmt.Fprintln(stderr, "demo:", err)
+		return 1
+	}
+	b.EnableWatches(eng)
+	wctx, stopWatching := context.WithCancel(ctx)
+	watching := make(chan struct{})
+	go func() { defer close(watching); _ = eng.Run(wctx) }()
+	defer func() { stopWatching(); <-watching }() // before the store closes and the bot stops
 	fmt.Fprint(stdout, banner(info))
 	fmt.Fprintf(stdout, "The log goes to %s.\n\n", logName)
 	if err := con.Run(ctx, stdin, b, demoUser, "Demo"); err != nil {
@@ -141,6 +159,13 @@ Simulated locations (customerId locationId):
 		fmt.Fprintf(&b, "  /reboot %s %s\n                  (you are a support user: pick a pod, confirm, and watch it come back;\n"+
 			"                   the simulated pods reboot in %s)\n  /speedtest      (the same location)\n",
 			h.CustomerID, h.LocationID, fmt.Sprintf("%d s", int(demoRebootDowntime/time.Second)))
+	}
+	if l, ok := info.Locations["flapping"]; ok {
+		fmt.Fprintf(&b, "\nWatching (alerts come by themselves; checks every %d s here):\n"+
+			"  /watch %s %s\n"+
+			"                  this location goes offline for 20 s every 40 s: an alert within about 30 s\n"+
+			"  /watches        what is watched, its state and next check;  /unwatch stops\n",
+			int(demoWatchInterval/time.Second), l.CustomerID, l.LocationID)
 	}
 	fmt.Fprintf(&b, `  /help
 

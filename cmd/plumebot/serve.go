@@ -79,6 +79,7 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 	if err != nil {
 		return err
 	}
+	src := dataSource(cfg, log, m, st)
 	b, err := bot.New(bot.Config{
 		AllowedUsers:   cfg.AllowedUsers,
 		AllowedChats:   cfg.AllowedChats,
@@ -88,7 +89,7 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 		DefaultAPIBase: cfg.APIBase,
 		AllowedHosts:   cfg.AllowedHosts,
 		Operator:       cfg.Operator,
-		Data:           dataSource(cfg, log, m, st),
+		Data:           src,
 		Logger:         log,
 		Metrics:        m,
 		Support:        cfg.SupportUsers,
@@ -98,9 +99,13 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 		return err
 	}
 	defer b.Close() // after the last update: stops the follow-throughs still waiting
+	eng, err := newWatcher(cfg, log, m, st, src, b)
+	if err != nil {
+		return err
+	}
 	introduce(ctx, tg, b, log)
 	m.ObserveConversations(b.ActiveConversations)
-	return receive(ctx, cfg, log, ready, tg, b, probes(st, tg, m))
+	return receive(ctx, cfg, log, ready, tg, b, probes(st, tg, m), eng.Run)
 }
 
 // actionConfig is how often the actions may run and how long a reboot is followed.
@@ -251,9 +256,11 @@ func listen(gctx context.Context, g *errgroup.Group, cfg *config.Config, log *sl
 
 // receive serves HTTP and receives updates (webhook or long polling) until ctx is done or one of
 // them fails, then stops both and drains the updates in progress (bounded: see Drain).
+// watcher, the bot's second main job, runs beside them.
 func receive(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan<- string,
-	tg *telegram.Adapter, b *bot.Bot, probes http.Handler) error {
+	tg *telegram.Adapter, b *bot.Bot, probes http.Handler, watcher func(context.Context) error) error {
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return watcher(gctx) })
 	if cfg.MetricsAddr != "" {
 		addr, err := listen(gctx, g, cfg, log, cfg.MetricsAddr, probes)
 		if err != nil {

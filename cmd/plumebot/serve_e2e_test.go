@@ -429,17 +429,23 @@ func TestWebhook(t *testing.T) {
 	})
 }
 
+// datasetIDs are a simulator dataset's IDs, the same in every simulator (the demo's own too).
+func datasetIDs(t *testing.T, name string) plumesim.LocationInfo {
+	t.Helper()
+	sim, err := plumesim.Start(plumesim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	return sim.Info().Locations[name]
+}
+
 // htmlTag matches the Telegram HTML tags the renderer uses; the demo must print none.
 var htmlTag = regexp.MustCompile(`</?(b|i|u|s|code|pre|a|blockquote|tg-spoiler|span)( [^>]*)?>`)
 
 func TestDemoScripted(t *testing.T) {
 	t.Parallel()
-	sim, err := plumesim.Start(plumesim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := sim.Info().Locations["degraded"]
-	sim.Close() // only its IDs were needed: they are the same in the demo's own simulator
+	d := datasetIDs(t, "degraded")
 
 	home := t.TempDir()
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home}

@@ -150,5 +150,8 @@ func printInfo(w io.Writer, in plumesim.Info, caFile string) {
 	fmt.Fprintf(w, "  curl --cacert %s -X POST -H \"Authorization: $AUTH\" -d grant_type=client_credentials --data-urlencode \"scope=partnerId:$PID role:partnerIdAdmin\" $SSO\n", caFile)
 	fmt.Fprintf(w, "  TOKEN=$(curl -s --cacert %s -X POST -H \"Authorization: $AUTH\" -d grant_type=client_credentials --data-urlencode \"scope=partnerId:$PID role:partnerIdAdmin\" $SSO | sed 's/.*\"access_token\":\"\\([^\"]*\\)\".*/\\1/')\n", caFile)
 	fmt.Fprintf(w, "  curl --cacert %s -H \"Authorization: Bearer $TOKEN\" %s/Customers/%s/locations/%s\n", caFile, in.APIBase, h.CustomerID, h.LocationID)
+	fmt.Fprintf(w, "\nTake a location (all its pods) or one pod down and up again (for /watch):\n")
+	fmt.Fprintf(w, "  curl --cacert %s -X POST %s/locations/%s/down\n", caFile, in.ControlURL, h.LocationID)
+	fmt.Fprintf(w, "  curl --cacert %s -X POST %s/pods/%s/up\n", caFile, in.ControlURL, h.NodeSerial)
 	fmt.Fprintf(w, "\nServing until Ctrl-C.\n")
 }

@@ -116,6 +116,31 @@ func TestRun(t *testing.T) {
 		}
 	}
 
+	// The control endpoints it prints take a location down, as the API then shows.
+	down := in.ControlURL + "/locations/" + h.LocationID + "/down"
+	if !strings.Contains(out.String(), "curl --cacert "+ca+" -X POST "+down) {
+		t.Errorf("output lacks the control example for %s", down)
+	}
+	resp, err = client.Post(down, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	req, _ = http.NewRequest(http.MethodGet, in.APIBase+"/Customers/"+h.CustomerID+"/locations/"+h.LocationID, nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var loc struct {
+		NetworkStatus struct{ Status string } `json:"networkStatus"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&loc)
+	resp.Body.Close()
+	if err != nil || loc.NetworkStatus.Status != "offline" {
+		t.Errorf("after %s: status %q (%v), want offline", down, loc.NetworkStatus.Status, err)
+	}
+
 	cancel()
 	select {
 	case err := <-done:

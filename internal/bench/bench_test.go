@@ -13,9 +13,9 @@ import (
 // the figures that do not depend on the machine's speed are what the design promises.
 func TestQuickRun(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs the whole quick benchmark (~15 s)")
+		t.Skip("runs the whole quick benchmark (~40 s)")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	rep, err := Run(ctx, Config{Quick: true})
 	if err != nil {
@@ -88,6 +88,13 @@ func TestQuickRun(t *testing.T) {
 	}
 	if b := rep.Burst; b.Answered != b.Users || b.Requests != 4*b.Users || b.LastAnswer < b.Ideal*0.9 {
 		t.Errorf("burst: %d/%d answered, %d requests, last %.0f ms (floor %.0f ms)", b.Answered, b.Users, b.Requests, b.LastAnswer, b.Ideal)
+	}
+	// The watcher: each watch told once of the one change, never more than its budget, and
+	// no alert before the change was seen by two checks (one interval at least).
+	if w := rep.Watch; w.Alerts != w.Watches || w.DoubleAlerts != 0 || w.RequestsPerSec > w.Budget*1.05 ||
+		w.Checks == 0 || w.ChangeToAlert.Min < w.FastInterval*1000*0.9 {
+		t.Errorf("watcher: %d of %d alerted (%d twice), %.2f requests/s (budget %.1f), %d checks, first alert after %.0f ms (interval %.0f s)",
+			w.Alerts, w.Watches, w.DoubleAlerts, w.RequestsPerSec, w.Budget, w.Checks, w.ChangeToAlert.Min, w.FastInterval)
 	}
 }
 

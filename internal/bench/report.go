@@ -25,6 +25,7 @@ var Sections = []string{
 	"== Memory",
 	"== Telegram side",
 	"== Plume rate limit on",
+	"== Watcher (issue 13)",
 	"== Targets (issues 6 and 10)",
 }
 
@@ -143,7 +144,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	p("(first arrival waited %.1f s, last %.1f s). Seed: one update at a time, 5 calls each, no limiter.",
 		bu.FirstWait/1000, bu.LastArrWait/1000)
 
-	p("\n%s", Sections[9])
+	writeWatch(p, Sections[9], r.Watch)
+
+	p("\n%s", Sections[10])
 	for _, tg := range r.Targets {
 		mark := "MET   "
 		if !tg.Met {

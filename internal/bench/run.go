@@ -13,6 +13,7 @@ type Config struct {
 	Quick    bool          // small counts, for CI smoke runs
 	L        time.Duration // simulated Plume latency per call for the latency sections; default 100 ms
 	Progress io.Writer     // one line per section as it starts; nil = silent
+	Only     string        // "watch": only the watcher scenario; "": every section
 }
 
 // Report is every figure of a run (issue 6, "Build").
@@ -29,6 +30,7 @@ type Report struct {
 	Memory     MemoryResult       `json:"memory"`
 	Intake     IntakeResult       `json:"telegram_intake"`
 	Burst      BurstResult        `json:"rate_limited_burst"`
+	Watch      WatchResult        `json:"watcher"`
 	Targets    []Target           `json:"targets"`
 }
 
@@ -81,6 +83,23 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if cfg.Progress != nil {
 			fmt.Fprintf(cfg.Progress, "plumebench: "+format+"\n", args...)
 		}
+	}
+	wsz := watchFull
+	if cfg.Quick {
+		wsz = watchQuick
+	}
+	switch cfg.Only {
+	case "watch":
+		step("watcher: %d watches, L=%s", wsz.n, cfg.L)
+		if err := w.watchScenario(ctx, wsz, cfg.L, &rep.Watch); err != nil {
+			return nil, fmt.Errorf("watcher: %w", err)
+		}
+		rep.Duration = ms(time.Since(rep.Started))
+		rep.Targets = watchTargets(rep.Watch)
+		return rep, nil
+	case "":
+	default:
+		return nil, fmt.Errorf("unknown section %q (want watch, or nothing for all)", cfg.Only)
 	}
 
 	step("memory: RSS at %d users", sz.rssUsers)
@@ -141,8 +160,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if rep.Burst, err = w.burst(ctx, sz.burst, 6, 6, cfg.L); err != nil {
 		return nil, fmt.Errorf("burst: %w", err)
 	}
+	step("watcher: %d watches, L=%s", wsz.n, cfg.L)
+	if err := w.watchScenario(ctx, wsz, cfg.L, &rep.Watch); err != nil {
+		return nil, fmt.Errorf("watcher: %w", err)
+	}
 	rep.Duration = ms(time.Since(rep.Started))
-	rep.Targets = targets(rep, cfg.L)
+	rep.Targets = append(targets(rep, cfg.L), watchTargets(rep.Watch)...)
 	return rep, nil
 }
 

@@ -350,6 +350,6 @@ func (b *Bot) finishAuth(ctx context.Context, r *request, st *authState, apiBase
 	}
 	b.endAuth(ctx, r.u.UserID)
 	_, err = b.chat.Send(ctx, r.u.ChatID, "✅ Credentials work and are saved (encrypted).\n"+
-		"Try /health &lt;customerId&gt; &lt;locationId&gt;, /find &lt;email&gt; or /help.", nil)
+		"Try /health &lt;customerId&gt; &lt;locationId&gt;, /find &lt;email&gt; or /help."+b.resumedOnAuth(ctx, r), nil)
 	return err
 }

@@ -111,6 +111,7 @@ type Bot struct {
 
 	data    *plumedata.Source
 	actions *action.Engine
+	watch   Watcher // nil: /watch is off (EnableWatches)
 
 	users, chats map[int64]bool
 	migrated     sync.Map // supergroup chat ID → the allowed group it was (int64 → int64)

@@ -34,6 +34,8 @@ const (
 	actWAN      = "wan"
 	actHistory  = "stats"
 	actPage     = "page" // View says which paginated view
+	actWatch    = "watch"
+	actUnwatch  = "unwatch" // Extra: the watch's ID
 )
 
 // payload is what a button does, stored under its ID.
@@ -167,6 +169,9 @@ func (b *Bot) pressToast(ctx context.Context, u Update) string {
 		toast, _ := b.confirmToast(ctx, u, key, yes, b.actions.Peek)
 		return toast
 	}
+	if strings.HasPrefix(u.Callback.Data, watchPrefix) {
+		return b.watchToast(ctx, u)
+	}
 	p, refusal, _, err := b.loadPress(ctx, u)
 	switch {
 	case err != nil:
@@ -219,6 +224,9 @@ func (b *Bot) onCallback(ctx context.Context, r *request) error {
 	if key, yes, ok := parseConfirm(r.u.Callback.Data); ok {
 		return b.onConfirmation(ctx, r, key, yes)
 	}
+	if strings.HasPrefix(r.u.Callback.Data, watchPrefix) {
+		return b.onWatchButton(ctx, r)
+	}
 	p, refusal, outcome, err := b.loadPress(ctx, r.u)
 	if err != nil {
 		return err
@@ -270,6 +278,16 @@ func (b *Bot) onCallback(ctx context.Context, r *request) error {
 		return b.runPage(ctx, r, p)
 	case actReboot, actSpeedTest, actOptimize:
 		return b.onActionButton(ctx, r, p)
+	case actWatch:
+		if b.watch == nil {
+			break
+		}
+		return b.startWatch(ctx, r, loc, "")
+	case actUnwatch:
+		if b.watch == nil {
+			break
+		}
+		return b.unwatch(ctx, r, p.Extra, 0)
 	}
 	b.answer(ctx, r, msgButtonExpired)
 	r.outcome = "usage"

@@ -140,7 +140,9 @@ func (b *Bot) runHealth(ctx context.Context, r *request, loc locArgs, fresh bool
 	}
 	now := b.now()
 	rep := health.Analyze(snap.Snapshot, now)
-	kb, err := b.keyboard(ctx, r, followUps(loc.cid, loc.lid)...)
+	rows := followUps(loc.cid, loc.lid)
+	rows[len(rows)-1] = append(rows[len(rows)-1], b.watchButton(ctx, r, loc)...)
+	kb, err := b.keyboard(ctx, r, rows...)
 	if err != nil {
 		return err
 	}

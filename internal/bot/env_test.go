@@ -147,6 +147,7 @@ type envOpt struct {
 	noOperator bool
 	cfg        func(*Config)
 	wrap       func(*memChat) Chat // the chat the bot uses, around e.chat; nil: e.chat itself
+	after      func(e *env)        // runs once the bot is made (to give it a watcher, say)
 }
 
 func newEnv(t testing.TB, o envOpt) *env {
@@ -227,6 +228,9 @@ func newEnv(t testing.TB, o envOpt) *env {
 	}
 	e.bot = b
 	t.Cleanup(b.Close)
+	if o.after != nil {
+		o.after(e)
+	}
 	return e
 }
 

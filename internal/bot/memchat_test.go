@@ -49,6 +49,8 @@ type chatEvent struct {
 type memMsg struct {
 	ID      int64
 	ChatID  int64
+	Thread  int64 // the forum topic (ReplyThread of the send's context)
+	ReplyTo int64 // the message it replies to (ReplyTo of the send's context)
 	Text    string
 	KB      Keyboard
 	Edits   int
@@ -101,7 +103,7 @@ func (c *memChat) Send(ctx context.Context, chatID int64, html string, kb Keyboa
 		return 0, errors.New("send failed")
 	}
 	c.nextID++
-	m := &memMsg{ID: c.nextID, ChatID: chatID, Text: html, KB: kb}
+	m := &memMsg{ID: c.nextID, ChatID: chatID, Thread: ReplyThread(ctx), ReplyTo: ReplyTo(ctx), Text: html, KB: kb}
 	c.events = append(c.events, chatEvent{op: "send", chatID: chatID, msgID: m.ID, text: html, kb: kb})
 	c.signalLocked()
 	c.msgs[chatID] = append(c.msgs[chatID], m)

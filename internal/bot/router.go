@@ -15,6 +15,7 @@ type command struct {
 	run              func(b *Bot, ctx context.Context, r *request, args []string) error
 	needsCreds       bool
 	support          bool // an action: support users and admins only
+	watcher          bool // shown only when watching is enabled (EnableWatches)
 }
 
 // commands is the router's table, in /help order. It is filled in init because /help reads it.
@@ -41,6 +42,9 @@ func init() {
 		{name: "find", args: "<text>", desc: "Search customers (email, account, name, serial, service ID)", run: (*Bot).cmdFind, needsCreds: true},
 		{name: "wan", args: "[customerId locationId]", desc: "WAN traffic of the last 24 h", run: atLocation((*Bot).runWAN), needsCreds: true},
 		{name: "stats", args: "[customerId locationId]", desc: "Online history (3 h / 24 h / 7 d)", run: atLocation((*Bot).showStats), needsCreds: true},
+		{name: "watch", args: "[customerId locationId] [all]", desc: "Post here when a location goes offline or a pod drops", run: (*Bot).cmdWatch, needsCreds: true, watcher: true},
+		{name: "unwatch", desc: "Stop watching a location here", run: (*Bot).cmdUnwatch, watcher: true},
+		{name: "watches", desc: "Locations watched here and their state", run: (*Bot).cmdWatches, watcher: true},
 		{name: "reboot", args: "[customerId locationId]", desc: "Reboot a pod or the whole location", run: atLocation((*Bot).showRebootPicker), needsCreds: true, support: true},
 		{name: "speedtest", args: "[customerId locationId]", desc: "Run an ISP speed test on the gateway", run: atLocation(requestAt(action.SpeedTest)), needsCreds: true, support: true},
 		{name: "optimize", args: "[customerId locationId]", desc: "Ask Plume to re-plan the WiFi channels", run: atLocation(requestAt(action.Optimize)), needsCreds: true, support: true},
@@ -55,7 +59,7 @@ func init() {
 func (b *Bot) Commands() []CommandInfo {
 	out := make([]CommandInfo, 0, len(commands))
 	for _, c := range commands {
-		if !c.support {
+		if !c.support && (!c.watcher || b.watch != nil) {
 			out = append(out, CommandInfo{Name: c.name, Description: c.desc})
 		}
 	}
@@ -176,7 +180,7 @@ func (b *Bot) sendHelp(ctx context.Context, r *request, welcome bool) error {
 	sb.WriteString("<b>Commands</b>\n")
 	acts := b.canAct(r)
 	for _, c := range commands {
-		if c.name == "start" || c.name == "skip" || c.name == "cancel" || c.support && !acts {
+		if c.name == "start" || c.name == "skip" || c.name == "cancel" || c.support && !acts || c.watcher && b.watch == nil {
 			continue
 		}
 		sb.WriteString("/" + c.name)
@@ -209,6 +213,7 @@ func (b *Bot) cmdLogout(ctx context.Context, r *request, args []string) error {
 	if b.cfg.Operator != nil {
 		text += " You can still use the shared operator credentials."
 	}
+	text += b.pausedOnLogout(ctx, r)
 	_, err := b.chat.Send(ctx, r.u.ChatID, text, nil)
 	return err
 }

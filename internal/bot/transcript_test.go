@@ -40,6 +40,7 @@ type step struct {
 	do         func(e *env) // the action
 	shape      func(u *Update)
 	what       string // how the message differs from typed text, for its ">>" line
+	show       bool   // the action makes the bot act (the watcher sends an alert): show what it did
 }
 
 // shaped makes a message step more than typed text: a forward, an edit, a service message…
@@ -74,6 +75,9 @@ func after(d time.Duration) step { return step{advance: d} }
 
 // meanwhile is an action of the test, shown in the transcript as desc.
 func meanwhile(desc string, f func(e *env)) step { return step{desc: desc, do: f} }
+
+// showing makes an action's effect on the chat part of the transcript.
+func (s step) showing() step { s.show = true; return s }
 
 // verify is a check of the test (a request counter, say), not shown in the transcript.
 func verify(f func(e *env)) step { return step{do: f} }
@@ -153,7 +157,9 @@ func (e *env) transcript(steps []step) string {
 				fmt.Fprintf(&tr.out, ">> %s\n", s.desc)
 			}
 			s.do(e)
-			continue
+			if !s.show {
+				continue
+			}
 		case s.label != "":
 			tr.press(s, chat)
 		default:

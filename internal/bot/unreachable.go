@@ -42,14 +42,15 @@ func (g guardedChat) seen(ctx context.Context, chatID int64, err error) {
 		return
 	}
 	g.b.log.Info("Telegram refuses to deliver to this chat; nothing more is sent for this update", "chat", chatID, "err", err)
-	if g.b.cfg.Events != nil {
-		g.b.cfg.Events.ChatUnreachable(chatID)
-	}
 	// A group that became a supergroup (its migration message not seen yet, say on another
-	// replica) keeps its access all the same.
+	// replica) keeps its access all the same: it moved, it is not out of reach.
 	var me *ChatMigratedError
 	if errors.As(err, &me) {
 		g.b.migrate(ctx, chatID, me.NewChatID)
+		return
+	}
+	if g.b.cfg.Events != nil {
+		g.b.cfg.Events.ChatUnreachable(chatID)
 	}
 }
 

@@ -74,6 +74,26 @@ func withReplyThread(ctx context.Context, threadID int64) context.Context {
 	return context.WithValue(ctx, threadKey{}, threadID)
 }
 
+type replyKey struct{}
+
+// ReplyTo is the message a message sent with this context answers (Telegram's
+// reply_parameters), 0 for none: the watcher's alerts reply to their incident's first alert.
+// An adapter sends it as a plain message when that message is gone.
+func ReplyTo(ctx context.Context) int64 {
+	id, _ := ctx.Value(replyKey{}).(int64)
+	return id
+}
+
+// WithReply makes the messages sent with ctx go into the forum topic threadID and answer
+// messageID (0: no topic, no reply), as an alert does; adapters read ReplyThread and ReplyTo.
+func WithReply(ctx context.Context, threadID, messageID int64) context.Context {
+	ctx = withReplyThread(ctx, threadID)
+	if messageID == 0 {
+		return ctx
+	}
+	return context.WithValue(ctx, replyKey{}, messageID)
+}
+
 // GroupAnonymousBotID is the user Telegram names as the sender of an anonymous group admin's
 // messages (@GroupAnonymousBot): shared by every such admin, so never a person to allow.
 const GroupAnonymousBotID int64 = 1087968824

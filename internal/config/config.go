@@ -74,6 +74,8 @@ type Config struct {
 	PlumeRate    float64
 	CacheBytes   int64 // PLUMEBOT_CACHE_MB: the in-process Plume cache's budget
 
+	Watch Watch // PLUMEBOT_WATCH_* (watch.go)
+
 	// Warnings are non-fatal observations to log at start.
 	Warnings []string
 }
@@ -132,6 +134,7 @@ func Load(getenv func(string) string, mode Mode) (*Config, error) {
 		l.fail(bad("PLUMEBOT_USER_QUEUE", "must be at least 1 (updates of one user that may wait behind the one being handled)"))
 	}
 	c.ReportsBase = l.str("PLUME_REPORTS_BASE", plume.DefaultReportsBase(c.APIBase))
+	c.Watch = l.watch(c.PlumeRate)
 	c.LogLevel = l.level("PLUMEBOT_LOG_LEVEL")
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		l.fail(bad("PLUMEBOT_LOG_FORMAT", "must be text or json, not %q", c.LogFormat))

@@ -46,7 +46,19 @@ type Snapshot struct {
 }
 
 // Analyze applies the rules to s at time now.
-func Analyze(s Snapshot, now time.Time) Report {
+func Analyze(s Snapshot, now time.Time) Report { return analyze(s, now, true) }
+
+// AnalyzeLocation applies the rules to a location and its pods alone, the watcher's check
+// (GET …/locations/{id}, plume-api.md §5.3, and …/nodes, §5.1): devices and QoE are not part
+// of it, so they are neither warnings nor "unavailable", and the level comes from the
+// network status, the service level and the pods (offline, issues, degraded or healthy; unknown
+// when loc is nil). The report lists no devices, QoE or device counts.
+func AnalyzeLocation(loc *plume.Location, nodes []plume.Node, now time.Time) Report {
+	return analyze(Snapshot{Location: loc, Nodes: nodes, FetchedAt: now}, now, false)
+}
+
+// analyze is Analyze; withClients false leaves the devices and QoE out of the verdict.
+func analyze(s Snapshot, now time.Time, withClients bool) Report {
 	r := Report{
 		CustomerID:  s.CustomerID,
 		LocationID:  s.LocationID,
@@ -70,7 +82,7 @@ func Analyze(s Snapshot, now time.Time) Report {
 	if !nodesKnown {
 		r.unavailable("nodes", s.NodesErr)
 	}
-	if !devicesKnown {
+	if withClients && !devicesKnown {
 		r.unavailable("devices", s.DevicesErr)
 	}
 
@@ -112,12 +124,16 @@ func Analyze(s Snapshot, now time.Time) Report {
 			}
 		}
 	}
-	if devicesKnown {
+	switch {
+	case !withClients:
+	case devicesKnown:
 		r.analyzeDevices(s.Devices, podNames, now, offline)
-	} else {
+	default:
 		r.Warnings = append(r.Warnings, "Device list unavailable: "+Reason(s.DevicesErr))
 	}
-	r.analyzeQoE(s.QoE, s.QoEErr)
+	if withClients {
+		r.analyzeQoE(s.QoE, s.QoEErr)
+	}
 
 	switch {
 	case offline:

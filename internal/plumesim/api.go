@@ -51,7 +51,7 @@ var routes = []route{
 	rt(EndpointNodeLookup, http.MethodGet, "api/partners/nodes/*", handleNodeLookup),
 	rt(EndpointLocations, http.MethodGet, "api/customers/*/locations", func(s *Server, w http.ResponseWriter, _ *http.Request, p []string) {
 		if d := s.resolve(w, p[0], ""); d != nil {
-			writeJSON(w, http.StatusOK, []obj{s.afterActions(d, s.now()).location(s.now())})
+			writeJSON(w, http.StatusOK, []obj{s.live(s.afterActions(d, s.now()), s.now()).location(s.now())})
 		}
 	}),
 	rt(EndpointLocation, http.MethodGet, "api/customers/*/locations/*", locGet(func(d *dataset, now time.Time) any { return d.location(now) })),
@@ -136,7 +136,9 @@ func (s *Server) resolve(w http.ResponseWriter, cid, lid string) *dataset {
 func locGet(body func(*dataset, time.Time) any) handler {
 	return func(s *Server, w http.ResponseWriter, r *http.Request, p []string) {
 		if d := s.resolve(w, p[0], p[1]); d != nil {
-			s.writeCached(w, strings.ToLower(r.URL.Path)+"|"+d.Name+s.actionsKey(d), s.actionBody(d, body))
+			// The actions' effects, then what the control set (control.go).
+			s.writeCached(w, strings.ToLower(r.URL.Path)+"|"+d.Name+s.actionsKey(d)+s.liveKey(),
+				s.actionBody(d, func(d *dataset, now time.Time) any { return body(s.live(d, now), now) }))
 		}
 	}
 }

@@ -90,7 +90,7 @@ const (
 	unclaimedModel  = "PP603X"
 )
 
-var datasetOrder = []string{"healthy", "degraded", "partial", "offline", "huge", "nasty", "sparse", "foreign"}
+var datasetOrder = []string{"healthy", "degraded", "partial", "offline", "huge", "nasty", "sparse", "foreign", "flapping"}
 
 // DatasetNames returns the dataset names in a stable display order.
 func DatasetNames() []string { return append([]string(nil), datasetOrder...) }
@@ -107,7 +107,7 @@ type nodeRef struct {
 }
 
 func init() {
-	for _, d := range []*dataset{dsHealthy(), dsDegraded(), dsPartial(), dsOffline(), dsHuge(), dsNasty(), dsSparse(), dsForeign()} {
+	for _, d := range []*dataset{dsHealthy(), dsDegraded(), dsPartial(), dsOffline(), dsHuge(), dsNasty(), dsSparse(), dsForeign(), dsFlapping()} {
 		d.CustomerID = hexID("customer", d.Name)
 		d.LocationID = hexID("location", d.Name)
 		d.Seed = binary.BigEndian.Uint64(sha(d.Name))

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -45,7 +46,8 @@ type Info struct {
 	ReportsBase string                  `json:"reports_base"`
 	AuthHeader  string                  `json:"auth_header"`
 	PartnerID   string                  `json:"partner_id"`
-	Locations   map[string]LocationInfo `json:"locations"` // by dataset name
+	Locations   map[string]LocationInfo `json:"locations"`   // by dataset name
+	ControlURL  string                  `json:"control_url"` // base of the control endpoints (control.go), not Plume's
 }
 
 // LocationInfo names one dataset's location.
@@ -96,6 +98,7 @@ type Server struct {
 
 	acts   actionState // actions.go: reboots, speed tests and the action log
 	clones cloneState  // clones.go: datasets served again under other IDs
+	ctl    liveState   // control.go: locations and pods taken down and up
 }
 
 // Start listens on opts.Addr and serves HTTPS until Close.
@@ -169,6 +172,7 @@ func makeInfo(base string) Info {
 		AuthHeader:  AuthHeader,
 		PartnerID:   PartnerID,
 		Locations:   map[string]LocationInfo{},
+		ControlURL:  base + strings.TrimSuffix(ControlPrefix, "/"),
 	}
 	for _, name := range datasetOrder {
 		d := datasets[name]
@@ -366,6 +370,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) string {
+	if s.control(w, r) {
+		return "control"
+	}
 	if segs := splitPath(r.URL.Path); len(segs) > 0 && eq(segs[0], "oauth2") {
 		lat, act, status := s.admit("token", true)
 		if !sleep(r.Context(), lat) {

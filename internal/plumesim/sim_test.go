@@ -615,7 +615,7 @@ func TestCounters(t *testing.T) {
 func TestDatasets(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	if got := DatasetNames(); strings.Join(got, ",") != "healthy,degraded,partial,offline,huge,nasty,sparse,foreign" {
+	if got := DatasetNames(); strings.Join(got, ",") != "healthy,degraded,partial,offline,huge,nasty,sparse,foreign,flapping" {
 		t.Fatalf("DatasetNames = %v", got)
 	}
 	seen := map[string]bool{}
@@ -800,8 +800,8 @@ func TestSearch(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", tc.query, ids, tc.want)
 		}
 	}
-	if n := len(search("searchString=example&searchEntities=email")); n != 7 {
-		t.Errorf("all partner customers: %d, want 7", n)
+	if n := len(search("searchString=example&searchEntities=email")); n != 8 {
+		t.Errorf("all partner customers: %d, want 8", n)
 	}
 	if n := len(search("searchString=e&searchEntities=email,name")); n > 10 {
 		t.Errorf("more than 10 results: %d", n)
@@ -937,7 +937,8 @@ func TestInfoAndTLS(t *testing.T) {
 			t.Fatalf("URL %s", u)
 		}
 	}
-	if !strings.HasSuffix(in.SSOURL, "/oauth2/"+AuthServerID+"/v1/token") || in.AuthHeader != AuthHeader || in.PartnerID != PartnerID || len(in.Locations) != 8 {
+	if !strings.HasSuffix(in.SSOURL, "/oauth2/"+AuthServerID+"/v1/token") || in.AuthHeader != AuthHeader || in.PartnerID != PartnerID || len(in.Locations) != 9 ||
+		in.ControlURL != strings.TrimSuffix(in.APIBase, "/api")+"/_sim" {
 		t.Fatalf("info %+v", in)
 	}
 	if !bytes.HasPrefix(e.s.CACertPEM(), []byte("-----BEGIN CERTIFICATE-----")) || e.s.CertPool() == nil {

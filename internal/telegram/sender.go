@@ -153,7 +153,14 @@ func (s sender) Send(ctx context.Context, chatID int64, html string, kb bot.Keyb
 	if thread := bot.ReplyThread(ctx); thread != 0 {
 		p["message_thread_id"] = thread // a reply to a command in a forum topic goes to that topic
 	}
+	if reply := bot.ReplyTo(ctx); reply != 0 { // an alert answers its incident's first alert
+		p["reply_parameters"] = map[string]any{"message_id": reply, "allow_sending_without_reply": true}
+	}
 	raw, err := s.a.inChat(ctx, "sendMessage", chatID, p)
+	if replyGone(err) && p["reply_parameters"] != nil { // in a topic: send it without the reply
+		delete(p, "reply_parameters")
+		raw, err = s.a.inChat(ctx, "sendMessage", chatID, p)
+	}
 	if err != nil {
 		return 0, err
 	}

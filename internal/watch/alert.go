@@ -48,6 +48,7 @@ type Alert struct {
 	CustomerID string `json:"-"`
 	LocationID string `json:"-"`
 	Name       string `json:"-"`
+	TimeZone   string `json:"-"` // the location's IANA time zone, "" unknown (times are then shown in UTC)
 	ReplyTo    int64  `json:"-"` // the incident's first alert; 0: none (send as a new message)
 	AckedBy    *Actor `json:"-"` // who acknowledged the incident, if anyone
 	Redelivery bool   `json:"-"` // an earlier attempt may have reached the chat (see the package doc)

@@ -163,7 +163,7 @@ func (l *leader) send(key string, a Alert) bool {
 func (r *record) envelope(en *entry) Alert {
 	a := en.Alert
 	a.WatchID, a.ChatID, a.ThreadID = r.ID, r.ChatID, r.ThreadID
-	a.CustomerID, a.LocationID, a.Name = r.CustomerID, r.LocationID, r.Name
+	a.CustomerID, a.LocationID, a.Name, a.TimeZone = r.CustomerID, r.LocationID, r.Name, r.TimeZone
 	a.ReplyTo, a.AckedBy = en.ReplyTo, en.AckedBy
 	if in := r.Incident; in != nil && in.Seq == a.Incident {
 		if a.ReplyTo == 0 && !a.OpensIncident {

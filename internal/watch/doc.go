@@ -31,7 +31,7 @@
 //
 // # Checks and changes
 //
-// A check reads the location and its nodes and applies health.Analyze (the rules of
+// A check reads the location and its nodes and applies health.AnalyzeLocation (the rules of
 // /health, without devices or QoE, so neither can make a location 🟡). The state is a set
 // of facts: online (health's offline: status offline or no pod connected), each pod
 // connected, the level. A fact changes only after HoldChecks consecutive checks saw the new

@@ -239,6 +239,7 @@ func (l *leader) check(key string, lag time.Duration) {
 	}
 	if r.Paused != "" {
 		e.obs.Check(CheckSkipped, lag)
+		e.log.Debug("watch: checked", "watch", r.ID, "outcome", CheckSkipped, "paused", r.Paused)
 		return
 	}
 	start := time.Now()
@@ -296,6 +297,7 @@ func (l *leader) check(key string, lag time.Duration) {
 	}
 	e.reportDropped(r)
 	e.obs.Check(outcome, lag)
+	e.log.Debug("watch: checked", "watch", r.ID, "outcome", outcome, "requests", rd.Requests)
 	if pauseUser {
 		for _, k := range e.pauseUser(l.ctx, r.UserID, f.reason, key) {
 			l.deliverAsync(k)

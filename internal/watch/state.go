@@ -42,6 +42,7 @@ type observation struct {
 	names   map[string]string
 	gateway string
 	name    string
+	tz      string // the location's IANA time zone (geoIp), "" unknown
 }
 
 func b2i(b bool) int {
@@ -51,13 +52,13 @@ func b2i(b bool) int {
 	return 0
 }
 
-// observe applies health's rules to a reading: the same levels as /health. The snapshot
-// holds no devices and no QoE (and no error for them), so they add no warning: the
-// level comes from the location (status, service level) and its pods alone.
+// observe applies health's rules to a reading: the same levels as /health, from the
+// location (status, service level) and its pods alone (health.AnalyzeLocation).
 func observe(rd Reading, now time.Time) observation {
-	rep := health.Analyze(health.Snapshot{Location: rd.Location, Nodes: rd.Nodes}, now)
+	rep := health.AnalyzeLocation(rd.Location, rd.Nodes, now)
 	online := rep.Level != health.LevelOffline
-	o := observation{facts: facts{}, names: map[string]string{}, name: rep.LocationName}
+	o := observation{facts: facts{}, names: map[string]string{}, name: rep.LocationName,
+		tz: rd.Location.GeoIP.Timezone}
 	// Plume's statusChangedAt dates the network status; it dates our fact only when the
 	// two agree (offline can also mean "no pod connected" while the status says online).
 	var since time.Time
@@ -85,6 +86,9 @@ func observe(rd Reading, now time.Time) observation {
 func (r *record) apply(o observation, now time.Time, c *Config) {
 	if r.Name == "" {
 		r.Name = o.name
+	}
+	if o.tz != "" {
+		r.TimeZone = o.tz
 	}
 	r.PodNames, r.Gateway = o.names, o.gateway
 	r.LastErr, r.Fails, r.FailFor = "", 0, ""

@@ -49,18 +49,19 @@ type Actor struct {
 
 // Watch is one location watched for one chat (or forum topic).
 type Watch struct {
-	ID           string      `json:"id"`        // opaque, unique; 16 hex characters
-	ChatID       int64       `json:"chat"`      // where alerts go
-	ThreadID     int64       `json:"thread"`    // forum topic; 0: none
-	UserID       int64       `json:"user"`      // who created it: checks use this user's credentials
-	CustomerID   string      `json:"customer"`  // Plume IDs, 24 hex characters
-	LocationID   string      `json:"location"`  //
-	Name         string      `json:"name"`      // display name (the location's name when created, else from Plume)
-	Mode         Mode        `json:"mode"`      //
-	Created      time.Time   `json:"created"`   //
-	Paused       PauseReason `json:"paused"`    // "": active
-	PausedAt     time.Time   `json:"pausedAt"`  //
-	SnoozedUntil time.Time   `json:"snoozedTo"` // no alerts before this time; zero: not snoozed
+	ID           string      `json:"id"`           // opaque, unique; 16 hex characters
+	ChatID       int64       `json:"chat"`         // where alerts go
+	ThreadID     int64       `json:"thread"`       // forum topic; 0: none
+	UserID       int64       `json:"user"`         // who created it: checks use this user's credentials
+	CustomerID   string      `json:"customer"`     // Plume IDs, 24 hex characters
+	LocationID   string      `json:"location"`     //
+	Name         string      `json:"name"`         // display name (the location's name when created, else from Plume)
+	TimeZone     string      `json:"tz,omitempty"` // the location's IANA time zone (Plume's geoIp.timezone, §5.3); "": unknown
+	Mode         Mode        `json:"mode"`         //
+	Created      time.Time   `json:"created"`      //
+	Paused       PauseReason `json:"paused"`       // "": active
+	PausedAt     time.Time   `json:"pausedAt"`     //
+	SnoozedUntil time.Time   `json:"snoozedTo"`    // no alerts before this time; zero: not snoozed
 }
 
 // Snoozed reports whether the watch's alerts are held back at now.

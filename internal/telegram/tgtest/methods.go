@@ -321,11 +321,15 @@ func (s *Server) sendMessage(_ *http.Request, p map[string]any) (any, *apiError)
 	if aerr := s.refusalLocked(chatID); aerr != nil {
 		return nil, aerr
 	}
+	thread, replyTo, aerr := s.placementLocked(chatID, p)
+	if aerr != nil {
+		return nil, aerr
+	}
 	if aerr := s.rateLocked(chatID); aerr != nil {
 		return nil, aerr
 	}
-	thread, _ := intParam(p, "message_thread_id")
-	m := &Message{ID: s.newMessageIDLocked(chatID), ChatID: chatID, Text: str(p, "text"), Keyboard: kb, ThreadID: thread}
+	m := &Message{ID: s.newMessageIDLocked(chatID), ChatID: chatID, ThreadID: thread, ReplyTo: replyTo,
+		Text: str(p, "text"), Keyboard: kb}
 	s.msgs[chatID] = append(s.msgs[chatID], m)
 	s.byKey[msgKey{chatID, m.ID}] = m
 	return s.messageJSONLocked(m, plain), nil

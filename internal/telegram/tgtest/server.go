@@ -56,6 +56,7 @@ type Message struct {
 	Keyboard [][]Button
 	Deleted  bool
 	ThreadID int64 // the forum topic it was sent to (message_thread_id), 0 for none
+	ReplyTo  int64 // the message it replies to (reply_parameters), 0 for none
 }
 
 // Button is an inline keyboard button.

@@ -76,6 +76,7 @@ func (s *Server) callbackUpdateLocked(userID, chatID, messageID int64, data stri
 		msg["text"], _ = ParseHTML(m.Text)
 		msg["reply_markup"] = markupJSON(m.Keyboard)
 		topicJSON(msg, m.ThreadID)
+		replyJSON(msg, m.ReplyTo)
 	}
 	s.nextUpdate++
 	raw, _ := json.Marshal(map[string]any{"update_id": s.nextUpdate, "callback_query": map[string]any{
@@ -94,7 +95,15 @@ func (s *Server) messageJSONLocked(m *Message, plain string) map[string]any {
 		out["reply_markup"] = markupJSON(m.Keyboard)
 	}
 	topicJSON(out, m.ThreadID)
+	replyJSON(out, m.ReplyTo)
 	return out
+}
+
+// replyJSON names the message a message replies to, as Telegram's reply_to_message does.
+func replyJSON(msg map[string]any, replyTo int64) {
+	if replyTo != 0 {
+		msg["reply_to_message"] = map[string]any{"message_id": replyTo, "date": time.Now().Unix(), "chat": msg["chat"]}
+	}
 }
 
 // topicJSON marks a message as one in forum topic thread, as Telegram does for every message
