@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"plumebot/internal/health"
+	"plumebot/internal/plume"
 	"plumebot/internal/plumedata"
 	"plumebot/internal/render"
 	"plumebot/internal/watch"
@@ -134,7 +135,7 @@ func (b *Bot) cmdWatch(ctx context.Context, r *request, args []string) error {
 		if err := plumedata.ValidateLocation(args[0], args[1]); err != nil {
 			return watchUsage(invalidText(err))
 		}
-		loc = locArgs{cid: args[0], lid: args[1]}
+		loc = locArgs{cid: plume.CanonicalID(args[0]), lid: plume.CanonicalID(args[1])}
 	default:
 		return watchUsage(fmt.Sprintf("⚠️ Too many words (%d): two IDs, then <code>all</code> or nothing.", len(args)))
 	}
@@ -246,8 +247,8 @@ func (b *Bot) cmdUnwatch(ctx context.Context, r *request, args []string) error {
 		if err := plumedata.ValidateLocation(args[0], args[1]); err != nil {
 			return usageError(invalidText(err) + "\n" + usage)
 		}
-		r.customer, r.location = args[0], args[1]
-		w, ok := findWatch(list, r.u.ThreadID, args[0], args[1])
+		r.customer, r.location = plume.CanonicalID(args[0]), plume.CanonicalID(args[1])
+		w, ok := findWatch(list, r.u.ThreadID, r.customer, r.location)
 		if !ok {
 			return usageError("That location is not watched in this chat. /watches lists what is.")
 		}

@@ -270,3 +270,33 @@ func TestWatchAlertToMigratedGroup(t *testing.T) {
 		t.Errorf("after the refusal: %+v, want the same watch, active, in the supergroup", moved)
 	}
 }
+
+// TestWatchIDsAnyCase: Plume IDs are hexadecimal, so an ID typed in upper case names the same
+// location as in lower case (plume.CanonicalID): /watch in either spelling is one watch, which
+// /health's 🔕 Unwatch and /unwatch find, and the last location is saved as Plume writes it.
+func TestWatchIDsAnyCase(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpt{after: withWatcher(watch.Config{})})
+	l := e.loc("healthy")
+	upper := strings.ToUpper(l.CustomerID) + " " + strings.ToUpper(l.LocationID)
+	e.say(alice, "/watch "+upper)
+	if got := e.chat.last(alice).Text; !strings.HasPrefix(got, "🔔 Watching") {
+		t.Fatalf("/watch in upper case: %q", got)
+	}
+	e.say(alice, "/watch "+l.CustomerID+" "+l.LocationID)
+	if got := e.chat.last(alice).Text; !strings.Contains(got, "is already watched here") {
+		t.Errorf("/watch of the same location in lower case: %q, want already watched", got)
+	}
+	list, err := e.bot.watch.List(e.ctx(), alice)
+	if err != nil || len(list) != 1 || list[0].CustomerID != l.CustomerID || list[0].LocationID != l.LocationID {
+		t.Fatalf("watches %+v, %v; want one, with the IDs in lower case", list, err)
+	}
+	s, err := e.bot.loadSettings(e.ctx(), alice)
+	if err != nil || s.CustomerID != l.CustomerID || s.LocationID != l.LocationID {
+		t.Errorf("last location %+v, %v; want the IDs in lower case", s, err)
+	}
+	e.say(alice, "/unwatch "+upper)
+	if got := e.chat.last(alice).Text; !strings.HasPrefix(got, "🔕 Stopped watching") {
+		t.Errorf("/unwatch in upper case: %q", got)
+	}
+}

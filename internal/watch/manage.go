@@ -42,6 +42,8 @@ func (e *Engine) Add(ctx context.Context, nw NewWatch) (Watch, error) {
 	if err := plume.ValidateID("location", nw.LocationID); err != nil {
 		return Watch{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
+	// One spelling per location, or "64F0…" and "64f0…" would be two watches of it.
+	nw.CustomerID, nw.LocationID = plume.CanonicalID(nw.CustomerID), plume.CanonicalID(nw.LocationID)
 	unlock, err := e.st.Lock(ctx, registryLock, lockTTL)
 	if err != nil {
 		return Watch{}, err

@@ -36,6 +36,11 @@ func TestAddLimits(t *testing.T) {
 	if !errors.Is(err, watch.ErrAlreadyWatched) || w.ID != first.ID {
 		t.Fatalf("the same location again: %+v, %v; want ErrAlreadyWatched with the first watch", w, err)
 	}
+	// Hexadecimal IDs in upper case name the same location.
+	upper := watch.NewWatch{ChatID: chat1, UserID: userA, CustomerID: strings.ToUpper(custA), LocationID: strings.ToUpper(locB)}
+	if w, err := h.e.Add(ctx, upper); !errors.Is(err, watch.ErrAlreadyWatched) || w.LocationID != locB {
+		t.Fatalf("the same location in upper case: %+v, %v; want ErrAlreadyWatched", w, err)
+	}
 	// Another forum topic of the same chat is another watch (here: over the limit).
 	topic := nw(chat1, locA)
 	topic.ThreadID = 7
