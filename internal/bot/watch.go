@@ -26,6 +26,7 @@ type Watcher interface {
 	Remove(ctx context.Context, chatID int64, id string) (watch.Watch, error)
 	Get(ctx context.Context, chatID int64, id string) (watch.Status, error)
 	List(ctx context.Context, chatID int64) ([]watch.Status, error)
+	Find(ctx context.Context, chatID, threadID int64, customerID, locationID string) (string, error)
 	Stats(ctx context.Context) (watch.Stats, error)
 	Snooze(ctx context.Context, chatID int64, id string, d time.Duration) (watch.Watch, error)
 	SetMode(ctx context.Context, chatID int64, id string, m watch.Mode) (watch.Watch, error)
@@ -356,15 +357,16 @@ func (b *Bot) watchButton(ctx context.Context, r *request, loc locArgs) []btnSpe
 	if b.watch == nil {
 		return nil
 	}
-	list, err := b.watch.List(ctx, r.u.ChatID)
-	if err != nil {
-		b.log.Warn("list watches for the health report", "chat", r.u.ChatID, "err", err)
-		return nil
-	}
+	// Find reads the chat's index only: this runs on every /health.
+	id, err := b.watch.Find(ctx, r.u.ChatID, r.u.ThreadID, loc.cid, loc.lid)
 	p := payload{Action: actWatch, Customer: loc.cid, Location: loc.lid}
-	if w, ok := findWatch(list, r.u.ThreadID, loc.cid, loc.lid); ok && w.ThreadID == r.u.ThreadID {
-		p.Action, p.Extra = actUnwatch, w.ID
+	switch {
+	case err == nil:
+		p.Action, p.Extra = actUnwatch, id
 		return []btnSpec{{"🔕 Unwatch", p}}
+	case !errors.Is(err, watch.ErrNotFound):
+		b.log.Warn("look up the watch for the health report", "chat", r.u.ChatID, "err", err)
+		return nil
 	}
 	return []btnSpec{{"🔔 Watch", p}}
 }
