@@ -84,7 +84,8 @@
 // user, topic and IDs; what the chat side reads instead of listing keys, index.go) with
 // its mark watch-index, the lease watch:engine, locks watch:<id>, watch-chat:<chatID> and
 // watch:registry, the published schedule watch-engine:stats. A record of a 3-pod location
-// is about 1 KiB.
+// is about 1 KiB. A watch that does not open (store.Absent: a dropped key) is absent for
+// every reader, and the checking loop deletes it.
 //
 // # Time
 //

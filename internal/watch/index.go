@@ -182,7 +182,7 @@ func (e *Engine) editIndex(ctx context.Context, chatID int64, fn func(refs []ref
 }
 
 // scanChat lists chatID's watches the slow way (a key-prefix listing), for a rebuild. A
-// watch that does not open is left out.
+// watch that does not open is left out: it is absent for every reader (see drop).
 func (e *Engine) scanChat(ctx context.Context, chatID int64) ([]ref, error) {
 	keys, err := e.st.RecordKeys(ctx, chatPrefix(chatID))
 	if err != nil {
@@ -195,7 +195,7 @@ func (e *Engine) scanChat(ctx context.Context, chatID int64) ([]ref, error) {
 		}
 		r, err := e.load(ctx, k)
 		switch {
-		case errors.Is(err, ErrNotFound) || store.Absent(err):
+		case errors.Is(err, ErrNotFound):
 			continue
 		case err != nil:
 			return nil, err
@@ -234,4 +234,32 @@ func (e *Engine) Find(ctx context.Context, chatID, threadID int64, customerID, l
 		}
 	}
 	return "", ErrNotFound
+}
+
+// drop deletes watch key that does not open (sealed with a key no longer held, or damaged:
+// see unopenable) and its index entry. Like every record that does not open it is absent for
+// its readers, and the chat can /watch the location again; kept, it would hold a place in
+// the schedule and count against the limits for ever. Only the checking loop drops.
+func (e *Engine) drop(ctx context.Context, key string, why error) {
+	chatID, _, id, ok := parseKey(key)
+	if !ok {
+		return
+	}
+	err := e.withLock(ctx, id, func() error {
+		if _, err := e.load(ctx, key); !unopenable(err) {
+			return errNoChange // it opens after all, or is gone
+		}
+		return e.st.DeleteRecord(ctx, key)
+	})
+	if err == nil {
+		err = e.indexRemove(ctx, chatID, id)
+	}
+	switch {
+	case errors.Is(err, errNoChange):
+	case err != nil:
+		e.log.Warn("watch: drop a watch that cannot be read", "chat", chatID, "watch", id, "err", err)
+	default:
+		e.log.Warn("watch: dropped a watch that cannot be read (secret key changed without plumebot rekey?); "+
+			"its chat no longer lists it and can /watch the location again", "chat", chatID, "watch", id, "err", why)
+	}
 }

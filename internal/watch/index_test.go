@@ -1,8 +1,10 @@
 package watch_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -119,3 +121,62 @@ func TestIndexOfAnOlderStore(t *testing.T) {
 		t.Errorf("List(chat2) = %+v, %v", sts, err)
 	}
 }
+
+// TestWatchesSealedWithADroppedKey: after a key rotation without `plumebot rekey`, a watch
+// that no longer opens is absent, as every record that does not open is (store.Absent): not
+// listed, not counted against the limits, not in the way of watching the location again,
+// and dropped by the checking loop instead of being tried at every check.
+func TestWatchesSealedWithADroppedKey(t *testing.T) {
+	inBubble(t, func(t *testing.T, b store.Backend) {
+		ctx := t.Context()
+		old := newHarness(t, newStore(t, b), newPlume(), nil, watch.Config{})
+		old.add(homeWatch())
+		old.add(watch.NewWatch{ChatID: chat2, UserID: userB, CustomerID: custA, LocationID: locB})
+
+		oldKey, newKey := bytes.Repeat([]byte{7}, store.KeySize), bytes.Repeat([]byte{8}, store.KeySize)
+		both, err := store.NewKeyring(newKey, oldKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.New(ctx, b, both); err != nil { // re-seals the check record
+			t.Fatal(err)
+		}
+		only, err := store.NewKeyring(newKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := store.New(ctx, b, only)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := newHarness(t, st, newPlume(), nil, watch.Config{MaxPerChat: 1, MaxWatches: 2})
+		h.plume.add(custA, locA, "Home")
+		if sts := h.mustList(chat1); len(sts) != 0 {
+			t.Fatalf("List shows %d watches that do not open", len(sts))
+		}
+		if _, err := h.e.Find(ctx, chat1, 0, custA, locA); !errors.Is(err, watch.ErrNotFound) {
+			t.Fatalf("Find of a watch that does not open: %v, want ErrNotFound", err)
+		}
+		w, err := h.e.Add(ctx, homeWatch())
+		if err != nil {
+			t.Fatalf("/watch again after the key was dropped: %v", err)
+		}
+		h.start()
+		wait(2 * time.Minute)
+		if n := strings.Count(h.logs.String(), "dropped a watch that cannot be read"); n != 2 {
+			t.Errorf("%d watches dropped, want 2; logs:\n%s", n, h.logs)
+		}
+		keys, err := st.RecordKeys(ctx, "watch:")
+		if want := "watch:" + itoa(chat1) + ":" + itoa(userA) + ":" + w.ID; err != nil || len(keys) != 1 || keys[0] != want {
+			t.Errorf("watch records %q, %v; want only the new one", keys, err)
+		}
+		if sts := h.mustList(chat1); len(sts) != 1 || sts[0].ID != w.ID || !sts[0].Known {
+			t.Errorf("List = %+v; want the new watch, checked", sts)
+		}
+		if strings.Contains(h.logs.String(), "load a watch") {
+			t.Errorf("the checking loop still tries the watches that do not open:\n%s", h.logs)
+		}
+	})
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -61,7 +61,7 @@ func (e *Engine) Add(ctx context.Context, nw NewWatch) (Watch, error) {
 		return Watch{}, err
 	}
 	inChat := 0
-	var gone []string // entries whose watch is gone
+	var gone []string // entries whose watch is gone or does not open
 	for _, ref := range refs {
 		k := recordKey(nw.ChatID, ref.UserID, ref.ID)
 		r, err := e.load(ctx, k)
@@ -70,9 +70,7 @@ func (e *Engine) Add(ctx context.Context, nw NewWatch) (Watch, error) {
 			gone = append(gone, ref.ID)
 			continue
 		case err != nil:
-			inChat++
-			e.log.Warn("watch: a watch of this chat cannot be read", "chat", nw.ChatID, "err", err)
-			continue
+			return Watch{}, err
 		}
 		inChat++
 		if !ref.is(nw.ThreadID, nw.CustomerID, nw.LocationID) {
@@ -91,7 +89,7 @@ func (e *Engine) Add(ctx context.Context, nw NewWatch) (Watch, error) {
 	switch {
 	case inChat >= e.cfg.MaxPerChat:
 		return Watch{}, &LimitError{Scope: "chat", Max: e.cfg.MaxPerChat}
-	case len(all) >= e.cfg.MaxWatches:
+	case len(all) >= e.cfg.MaxWatches && e.countOpen(ctx, all) >= e.cfg.MaxWatches:
 		return Watch{}, &LimitError{Scope: "all", Max: e.cfg.MaxWatches}
 	}
 	w := Watch{ID: newID(), ChatID: nw.ChatID, ThreadID: nw.ThreadID, UserID: nw.UserID,
@@ -105,6 +103,19 @@ func (e *Engine) Add(ctx context.Context, nw NewWatch) (Watch, error) {
 	}
 	e.pokeLoop()
 	return w, nil
+}
+
+// countOpen counts the watches among keys that open: those that do not (a dropped key) are
+// absent, and count against no limit even before the checking loop drops them. Add asks
+// only at the limit, where it is worth opening every watch.
+func (e *Engine) countOpen(ctx context.Context, keys []string) int {
+	n := 0
+	for _, k := range keys {
+		if _, err := e.load(ctx, k); !unopenable(err) {
+			n++
+		}
+	}
+	return n
 }
 
 // Remove stops watch id of chatID and drops its undelivered alerts. A watch whose record
@@ -123,10 +134,10 @@ func (e *Engine) Remove(ctx context.Context, chatID int64, id string) (Watch, er
 			for _, en := range r.Outbox {
 				e.obs.Alert(en.Alert.Kind, AlertDropped)
 			}
-		case errors.Is(err, ErrNotFound):
-			return err // gone meanwhile: its entry goes below
-		default:
+		case unopenable(err):
 			e.log.Warn("watch: removing a watch that cannot be read", "chat", chatID, "watch", id, "err", err)
+		default:
+			return err // ErrNotFound: gone meanwhile; its entry goes below
 		}
 		return e.st.DeleteRecord(ctx, key)
 	})

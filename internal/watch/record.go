@@ -105,10 +105,14 @@ const maxOutbox = 64
 
 func (e *Engine) load(ctx context.Context, key string) (*record, error) {
 	raw, err := e.st.GetRecord(ctx, key)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, ErrNotFound
-		}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, ErrNotFound
+	case store.Absent(err):
+		// Sealed with a key no longer held, or damaged: as good as none, like every record
+		// (store.Absent); the checking loop drops it (drop).
+		return nil, fmt.Errorf("%w: %w", ErrNotFound, err)
+	case err != nil:
 		return nil, err
 	}
 	var r record
@@ -116,6 +120,12 @@ func (e *Engine) load(ctx context.Context, key string) (*record, error) {
 		return nil, fmt.Errorf("watch: decode record: %w", err)
 	}
 	return &r, nil
+}
+
+// unopenable reports an error of load for a record that is there but does not open (sealed
+// with a key no longer held, or damaged): ErrNotFound to every reader but drop.
+func unopenable(err error) bool {
+	return errors.Is(err, ErrNotFound) && store.Absent(err) && !errors.Is(err, store.ErrNotFound)
 }
 
 func (e *Engine) save(ctx context.Context, key string, r *record) error {

@@ -228,7 +228,10 @@ func (l *leader) check(key string, lag time.Duration) {
 	e := l.e
 	r, err := e.load(l.ctx, key)
 	if err != nil {
-		if !errors.Is(err, ErrNotFound) && l.ctx.Err() == nil {
+		switch {
+		case unopenable(err):
+			e.drop(l.ctx, key, err)
+		case !errors.Is(err, ErrNotFound) && l.ctx.Err() == nil:
 			e.log.Warn("watch: load a watch", "err", err)
 		}
 		e.obs.Check(CheckSkipped, lag)
