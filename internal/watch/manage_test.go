@@ -172,6 +172,34 @@ func TestMigrateChat(t *testing.T) {
 	})
 }
 
+// TestAlertToAGroupThatMoved: Telegram refuses an alert because the group became a
+// supergroup (the chat side missed the news): the watches move there and the alert is sent
+// there at once, once, not marked as sent again (it was refused, not lost in flight).
+func TestAlertToAGroupThatMoved(t *testing.T) {
+	inBubble(t, func(t *testing.T, b store.Backend) {
+		const super = int64(-1001234567890)
+		h, home, w := startHome(t, b, watch.Config{})
+		h.sent.setFail(func(a watch.Alert, _ int) error {
+			if a.ChatID == chat1 {
+				return &watch.ChatMovedError{To: super}
+			}
+			return nil
+		})
+		home.offline()
+		wait(2 * time.Minute)
+		wantAlerts(t, h.sent, "Home offline at 00:00:30 #1 opens")
+		if got := h.sent.alerts()[0].ChatID; got != super {
+			t.Errorf("the alert went to chat %d, want the supergroup %d", got, super)
+		}
+		if sts := h.mustList(super); len(sts) != 1 || sts[0].ID != w.ID || sts[0].Pending != 0 {
+			t.Errorf("the supergroup's watches: %+v; want the watch, nothing pending", sts)
+		}
+		if strings.Contains(h.logs.String(), "level=WARN") {
+			t.Errorf("warnings:\n%s", h.logs)
+		}
+	})
+}
+
 // TestSealedAtRest (issue 12 §2 and §8): no customer or location ID, location or pod name
 // or ack name is readable in the store, in key names or values; no credential in the logs.
 func TestSealedAtRest(t *testing.T) {
