@@ -201,7 +201,12 @@ func classify(err error) failure {
 		case plume.KindNotFound:
 			f.reason = ReasonNotFound
 		case plume.KindRateLimited:
-			f.rateLimited, f.retryAfter = true, pe.RetryAfter
+			// Plume refused (a WAF 403, a 429): back off. Status 0 is the bot's own per-host
+			// limit, busy with the agents' commands past the check's deadline: the request
+			// never left, and the next turn tries again.
+			if pe.Status != 0 {
+				f.rateLimited, f.retryAfter = true, pe.RetryAfter
+			}
 		}
 	}
 	return f
