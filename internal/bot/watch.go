@@ -334,6 +334,9 @@ func (b *Bot) cmdWatches(ctx context.Context, r *request, args []string) error {
 	if len(args) != 0 {
 		return usageError("Usage: /watches (no arguments): the locations watched in this chat.")
 	}
+	if err := b.resumeReachable(ctx, r); err != nil {
+		return err
+	}
 	list, err := b.watch.List(ctx, r.u.ChatID)
 	if err != nil {
 		return err
@@ -369,6 +372,25 @@ func (b *Bot) watchButton(ctx context.Context, r *request, loc locArgs) []btnSpe
 		return nil
 	}
 	return []btnSpec{{"🔔 Watch", p}}
+}
+
+// resumeReachable checks again the watches of this chat that were paused because Telegram
+// refused it (the bot blocked, removed from the group): the chat sent an update, so it is
+// reachable again. Else nothing resumes them, and /watches, read in that chat, says it
+// "could not be reached". It tells the chat (nothing when none was paused so).
+func (b *Bot) resumeReachable(ctx context.Context, r *request) error {
+	if b.watch == nil {
+		return nil
+	}
+	n, err := b.watch.ResumeWatches(ctx, watch.Selector{ChatID: r.u.ChatID}, watch.ReasonChatUnreachable)
+	if err != nil {
+		b.log.Warn("resume the watches of a chat that can be reached again", "chat", r.u.ChatID, "err", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	return b.sendHere(ctx, r, fmt.Sprintf("▶️ This chat can be reached again: its %d paused %s checked again.", n,
+		plural(n, "watch is", "watches are")), nil)
 }
 
 // pausedOnLogout pauses the watches of a user who logged out and says so ("" when none).

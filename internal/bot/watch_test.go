@@ -247,6 +247,20 @@ func TestWatchPausedWhenChatRefused(t *testing.T) {
 	if w := e.watched(alice, "healthy"); w.Paused != watch.ReasonChatUnreachable {
 		t.Errorf("watch paused %q, want %q", w.Paused, watch.ReasonChatUnreachable)
 	}
+
+	// The user unblocks the bot and talks to it again: the chat is reachable, its watches
+	// are checked again (else they stayed paused for ever, /watches saying the chat it is
+	// read in "could not be reached").
+	e.chat.mu.Lock()
+	e.chat.gone[alice] = false
+	e.chat.mu.Unlock()
+	e.say(alice, "/start")
+	if w := e.watched(alice, "healthy"); w.Paused != "" {
+		t.Errorf("after the chat talked again: watch paused %q, want active", w.Paused)
+	}
+	if got := e.chat.last(alice).Text; got != "▶️ This chat can be reached again: its 1 paused watch is checked again." {
+		t.Errorf("/start after the chat was unreachable: last message %q", got)
+	}
 }
 
 // TestWatchAlertToMigratedGroup: an alert sent to a group that became a supergroup (its
