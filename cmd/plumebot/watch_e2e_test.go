@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -321,6 +322,42 @@ func TestWatchRestart(t *testing.T) {
 	waitAlert(t, f.tg, user, 2, "🟢 <b>Home</b> is back online")
 	p.checksAfter(3)
 	wantAlerts(t, f.tg, user, "went offline", "back online")
+}
+
+// TestWatchGroupBecameSupergroupWhileDown: a group upgraded to a supergroup while the bot was
+// down (its service messages lost) learns it from Telegram's refusal of the next alert: the
+// watches move to the supergroup and the alert goes there once, not marked as sent again
+// (Telegram refused it: no earlier copy reached anyone).
+func TestWatchGroupBecameSupergroupWhileDown(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	const alice, group = 727272, -4343
+	env := f.watchEnv([]int64{alice}, map[string]string{"PLUMEBOT_ALLOWED_CHATS": strconv.Itoa(group),
+		"PLUMEBOT_DATA_DIR": filepath.Join(t.TempDir(), "data")})
+	p := start(t, env, nil, "serve")
+	f.tg.PushMessage(alice, group, "/watch "+f.ids(t, "healthy"))
+	waitText(t, f.tg, group, "🔔 Watching")
+	p.waitCount(msgChecked, 1)
+	p.stop()
+	super := f.tg.UpgradeGroup(alice, group)
+	// The updates that announced it are gone (older than Telegram keeps, or dropped).
+	resp, err := http.Post(f.tg.APIURL()+"/bot"+tgtest.Token+"/getUpdates", "application/json",
+		strings.NewReader(`{"offset": 1000000000, "timeout": 0}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+
+	p = start(t, env, nil, "serve")
+	p.waitCount(msgChecked, 1)
+	f.setOnline(t, "healthy", false)
+	if a := waitAlert(t, f.tg, super, 1, "🔴 <b>Home</b> went offline"); strings.Contains(a.Text, "Sent again") {
+		t.Errorf("the alert in the supergroup says it may be a copy: %q", a.Text)
+	}
+	p.checksAfter(3)
+	wantAlerts(t, f.tg, super, "went offline")
+	f.tg.PushMessage(alice, super, "/watches")
+	waitText(t, f.tg, super, "🔴 <b>Home</b> · offline")
 }
 
 // watchRedisDB is TestWatchTwoReplicasAlertOnce's Redis database.

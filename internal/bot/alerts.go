@@ -102,10 +102,10 @@ func (b *Bot) Notify(ctx context.Context, a watch.Alert) (int64, error) {
 	var moved *ChatMigratedError
 	switch {
 	case errors.As(err, &moved):
-		// Not lost: the group's access and watches move to its supergroup (ChatEvents), where
-		// the alert goes on the next attempt.
+		// Not lost: the group's access moves to its supergroup, and the watcher moves its
+		// watches and sends the alert there.
 		b.migrate(ctx, a.ChatID, moved.NewChatID)
-		return 0, fmt.Errorf("the group became supergroup %d; the alert follows its watches there", moved.NewChatID)
+		return 0, &watch.ChatMovedError{To: moved.NewChatID}
 	case errors.Is(err, ErrChatUnreachable):
 		return 0, fmt.Errorf("%w: %w", watch.ErrChatUnreachable, err)
 	case err != nil:

@@ -129,7 +129,10 @@ func (b *Bot) onMessage(ctx context.Context, r *request) error {
 }
 
 func (b *Bot) cmdStart(ctx context.Context, r *request, args []string) error {
-	return b.sendHelp(ctx, r, true)
+	if err := b.sendHelp(ctx, r, true); err != nil {
+		return err
+	}
+	return b.resumeReachable(ctx, r) // an unblocked bot is /start-ed again
 }
 
 func (b *Bot) cmdHelp(ctx context.Context, r *request, args []string) error {

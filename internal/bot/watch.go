@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"plumebot/internal/health"
+	"plumebot/internal/plume"
 	"plumebot/internal/plumedata"
 	"plumebot/internal/render"
 	"plumebot/internal/watch"
@@ -25,6 +26,7 @@ type Watcher interface {
 	Remove(ctx context.Context, chatID int64, id string) (watch.Watch, error)
 	Get(ctx context.Context, chatID int64, id string) (watch.Status, error)
 	List(ctx context.Context, chatID int64) ([]watch.Status, error)
+	Find(ctx context.Context, chatID, threadID int64, customerID, locationID string) (string, error)
 	Stats(ctx context.Context) (watch.Stats, error)
 	Snooze(ctx context.Context, chatID int64, id string, d time.Duration) (watch.Watch, error)
 	SetMode(ctx context.Context, chatID int64, id string, m watch.Mode) (watch.Watch, error)
@@ -134,7 +136,7 @@ func (b *Bot) cmdWatch(ctx context.Context, r *request, args []string) error {
 		if err := plumedata.ValidateLocation(args[0], args[1]); err != nil {
 			return watchUsage(invalidText(err))
 		}
-		loc = locArgs{cid: args[0], lid: args[1]}
+		loc = locArgs{cid: plume.CanonicalID(args[0]), lid: plume.CanonicalID(args[1])}
 	default:
 		return watchUsage(fmt.Sprintf("⚠️ Too many words (%d): two IDs, then <code>all</code> or nothing.", len(args)))
 	}
@@ -246,8 +248,8 @@ func (b *Bot) cmdUnwatch(ctx context.Context, r *request, args []string) error {
 		if err := plumedata.ValidateLocation(args[0], args[1]); err != nil {
 			return usageError(invalidText(err) + "\n" + usage)
 		}
-		r.customer, r.location = args[0], args[1]
-		w, ok := findWatch(list, r.u.ThreadID, args[0], args[1])
+		r.customer, r.location = plume.CanonicalID(args[0]), plume.CanonicalID(args[1])
+		w, ok := findWatch(list, r.u.ThreadID, r.customer, r.location)
 		if !ok {
 			return usageError("That location is not watched in this chat. /watches lists what is.")
 		}
@@ -332,6 +334,9 @@ func (b *Bot) cmdWatches(ctx context.Context, r *request, args []string) error {
 	if len(args) != 0 {
 		return usageError("Usage: /watches (no arguments): the locations watched in this chat.")
 	}
+	if err := b.resumeReachable(ctx, r); err != nil {
+		return err
+	}
 	list, err := b.watch.List(ctx, r.u.ChatID)
 	if err != nil {
 		return err
@@ -355,17 +360,37 @@ func (b *Bot) watchButton(ctx context.Context, r *request, loc locArgs) []btnSpe
 	if b.watch == nil {
 		return nil
 	}
-	list, err := b.watch.List(ctx, r.u.ChatID)
-	if err != nil {
-		b.log.Warn("list watches for the health report", "chat", r.u.ChatID, "err", err)
+	// Find reads the chat's index only: this runs on every /health.
+	id, err := b.watch.Find(ctx, r.u.ChatID, r.u.ThreadID, loc.cid, loc.lid)
+	p := payload{Action: actWatch, Customer: loc.cid, Location: loc.lid}
+	switch {
+	case err == nil:
+		p.Action, p.Extra = actUnwatch, id
+		return []btnSpec{{"🔕 Unwatch", p}}
+	case !errors.Is(err, watch.ErrNotFound):
+		b.log.Warn("look up the watch for the health report", "chat", r.u.ChatID, "err", err)
 		return nil
 	}
-	p := payload{Action: actWatch, Customer: loc.cid, Location: loc.lid}
-	if w, ok := findWatch(list, r.u.ThreadID, loc.cid, loc.lid); ok && w.ThreadID == r.u.ThreadID {
-		p.Action, p.Extra = actUnwatch, w.ID
-		return []btnSpec{{"🔕 Unwatch", p}}
-	}
 	return []btnSpec{{"🔔 Watch", p}}
+}
+
+// resumeReachable checks again the watches of this chat that were paused because Telegram
+// refused it (the bot blocked, removed from the group): the chat sent an update, so it is
+// reachable again. Else nothing resumes them, and /watches, read in that chat, says it
+// "could not be reached". It tells the chat (nothing when none was paused so).
+func (b *Bot) resumeReachable(ctx context.Context, r *request) error {
+	if b.watch == nil {
+		return nil
+	}
+	n, err := b.watch.ResumeWatches(ctx, watch.Selector{ChatID: r.u.ChatID}, watch.ReasonChatUnreachable)
+	if err != nil {
+		b.log.Warn("resume the watches of a chat that can be reached again", "chat", r.u.ChatID, "err", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	return b.sendHere(ctx, r, fmt.Sprintf("▶️ This chat can be reached again: its %d paused %s checked again.", n,
+		plural(n, "watch is", "watches are")), nil)
 }
 
 // pausedOnLogout pauses the watches of a user who logged out and says so ("" when none).

@@ -247,6 +247,20 @@ func TestWatchPausedWhenChatRefused(t *testing.T) {
 	if w := e.watched(alice, "healthy"); w.Paused != watch.ReasonChatUnreachable {
 		t.Errorf("watch paused %q, want %q", w.Paused, watch.ReasonChatUnreachable)
 	}
+
+	// The user unblocks the bot and talks to it again: the chat is reachable, its watches
+	// are checked again (else they stayed paused for ever, /watches saying the chat it is
+	// read in "could not be reached").
+	e.chat.mu.Lock()
+	e.chat.gone[alice] = false
+	e.chat.mu.Unlock()
+	e.say(alice, "/start")
+	if w := e.watched(alice, "healthy"); w.Paused != "" {
+		t.Errorf("after the chat talked again: watch paused %q, want active", w.Paused)
+	}
+	if got := e.chat.last(alice).Text; got != "▶️ This chat can be reached again: its 1 paused watch is checked again." {
+		t.Errorf("/start after the chat was unreachable: last message %q", got)
+	}
 }
 
 // TestWatchAlertToMigratedGroup: an alert sent to a group that became a supergroup (its
@@ -268,5 +282,35 @@ func TestWatchAlertToMigratedGroup(t *testing.T) {
 	}
 	if moved := e.watched(super, "healthy"); moved.ID != w.ID || moved.Paused != "" {
 		t.Errorf("after the refusal: %+v, want the same watch, active, in the supergroup", moved)
+	}
+}
+
+// TestWatchIDsAnyCase: Plume IDs are hexadecimal, so an ID typed in upper case names the same
+// location as in lower case (plume.CanonicalID): /watch in either spelling is one watch, which
+// /health's 🔕 Unwatch and /unwatch find, and the last location is saved as Plume writes it.
+func TestWatchIDsAnyCase(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpt{after: withWatcher(watch.Config{})})
+	l := e.loc("healthy")
+	upper := strings.ToUpper(l.CustomerID) + " " + strings.ToUpper(l.LocationID)
+	e.say(alice, "/watch "+upper)
+	if got := e.chat.last(alice).Text; !strings.HasPrefix(got, "🔔 Watching") {
+		t.Fatalf("/watch in upper case: %q", got)
+	}
+	e.say(alice, "/watch "+l.CustomerID+" "+l.LocationID)
+	if got := e.chat.last(alice).Text; !strings.Contains(got, "is already watched here") {
+		t.Errorf("/watch of the same location in lower case: %q, want already watched", got)
+	}
+	list, err := e.bot.watch.List(e.ctx(), alice)
+	if err != nil || len(list) != 1 || list[0].CustomerID != l.CustomerID || list[0].LocationID != l.LocationID {
+		t.Fatalf("watches %+v, %v; want one, with the IDs in lower case", list, err)
+	}
+	s, err := e.bot.loadSettings(e.ctx(), alice)
+	if err != nil || s.CustomerID != l.CustomerID || s.LocationID != l.LocationID {
+		t.Errorf("last location %+v, %v; want the IDs in lower case", s, err)
+	}
+	e.say(alice, "/unwatch "+upper)
+	if got := e.chat.last(alice).Text; !strings.HasPrefix(got, "🔕 Stopped watching") {
+		t.Errorf("/unwatch in upper case: %q", got)
 	}
 }

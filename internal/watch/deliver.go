@@ -109,6 +109,10 @@ func (l *leader) send(key string, a Alert) bool {
 	// Record the outcome even when the term just ended: an unrecorded success is a duplicate.
 	rctx, rcancel := context.WithTimeout(context.WithoutCancel(l.ctx), 2*lockTTL)
 	defer rcancel()
+	if moved := (*ChatMovedError)(nil); errors.As(serr, &moved) {
+		l.moved(rctx, key, a, moved.To)
+		return false
+	}
 	var (
 		unreachable bool
 		retry       time.Time
@@ -157,6 +161,35 @@ func (l *leader) send(key string, a Alert) bool {
 		l.retryAt(key, retry)
 	}
 	return false
+}
+
+// moved follows a chat to its new ID (a group upgraded to a supergroup) after Telegram
+// refused alert a there: the chat's watches move (the chat side may have moved them while a
+// was being sent: MigrateChat then finds none left), and a, known undelivered, is sent to
+// the new chat at once, not marked as sent again.
+func (l *leader) moved(ctx context.Context, key string, a Alert, to int64) {
+	e := l.e
+	e.obs.Alert(a.Kind, AlertRetry)
+	if _, err := e.MigrateChat(ctx, a.ChatID, to); err != nil {
+		e.log.Warn("watch: move the watches of a group that became a supergroup", "from_chat", a.ChatID, "to_chat", to, "err", err)
+	}
+	_, user, id, _ := parseKey(key)
+	next := recordKey(to, user, id)
+	_, err := e.update(ctx, next, func(r *record) error {
+		i := slices.IndexFunc(r.Outbox, func(en entry) bool { return en.Alert.Seq == a.Seq })
+		if i < 0 {
+			return errNoChange
+		}
+		en := &r.Outbox[i]
+		en.ClaimedBy, en.ClaimedUntil, en.InFlight, en.NotBefore = "", time.Time{}, false, time.Time{}
+		return nil
+	})
+	if err != nil {
+		// Still under the old key (the move failed): its claim expires and it is sent again.
+		e.log.Warn("watch: send an alert to the supergroup its group became", "to_chat", to, "err", err)
+		return
+	}
+	l.deliverAsync(next)
 }
 
 // envelope is the outbox entry's alert addressed with the watch as it is now.

@@ -80,8 +80,12 @@
 // # Storage
 //
 // Keys: watch:<chatID>:<userID>:<id> (sealed record: the customer and location IDs, names
-// and ack names are inside), the lease watch:engine, locks watch:<id> and watch:registry,
-// the published schedule watch-engine:stats. A record of a 3-pod location is about 1 KiB.
+// and ack names are inside), the chat index watch-chat:<chatID> (sealed: each watch's ID,
+// user, topic and IDs; what the chat side reads instead of listing keys, index.go) with
+// its mark watch-index, the lease watch:engine, locks watch:<id>, watch-chat:<chatID> and
+// watch:registry, the published schedule watch-engine:stats. A record of a 3-pod location
+// is about 1 KiB. A watch that does not open (store.Absent: a dropped key) is absent for
+// every reader, and the checking loop deletes it.
 //
 // # Time
 //

@@ -108,6 +108,7 @@ type Engine struct {
 	log    *slog.Logger
 	holder string        // this engine's lease holder ID
 	poke   chan struct{} // a watch was added here: the checking loop lists watches again
+	index  indexState
 }
 
 // New returns an engine; it does nothing until Run.

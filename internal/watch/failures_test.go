@@ -3,6 +3,7 @@ package watch_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,6 +132,39 @@ func TestRateLimitBacksOff(t *testing.T) {
 			t.Fatal("no check after the back-off")
 		}
 		wantAlerts(t, h.sent)
+	})
+}
+
+// TestLocalRateLimitIsNoBackOff: a check that never left because the bot's own per-host limit
+// was busy (agents' commands queued ahead of it past the check's deadline: plume's
+// HostLimits, Status 0) is a failed check retried at the next turn, not a WAF refusal:
+// stopping every check for five minutes would punish the watcher for the agents' burst.
+func TestLocalRateLimitIsNoBackOff(t *testing.T) {
+	inBubble(t, func(t *testing.T, b store.Backend) {
+		p := newPlume()
+		h := newHarness(t, newStore(t, b), p, nil, watch.Config{})
+		home, w := h.place(chat1, userA, locA, "Home")
+		h.start()
+		wait(30 * time.Second)
+		home.fail(&plume.Error{Kind: plume.KindRateLimited, Endpoint: "location", RetryAfter: 40 * time.Second,
+			Detail: "client-side rate limit"})
+		wait(time.Minute) // the check at 60 s never left
+		home.fail(nil)
+		before := p.callsFor(locA)
+		wait(time.Minute)
+		if n := p.callsFor(locA) - before; n != 1 {
+			t.Fatalf("%d checks in the minute after, want 1 (no back-off)", n)
+		}
+		st, err := h.e.Stats(t.Context())
+		if err != nil || !st.BackoffUntil.IsZero() {
+			t.Fatalf("Stats = %+v, %v; want no back-off", st, err)
+		}
+		if s, err := h.e.Get(t.Context(), chat1, w.ID); err != nil || s.LastError != "" {
+			t.Fatalf("Get = %+v, %v; want the last check fine", s, err)
+		}
+		if strings.Contains(h.logs.String(), "firewall") {
+			t.Errorf("the log blames Plume's firewall:\n%s", h.logs)
+		}
 	})
 }
 

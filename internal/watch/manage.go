@@ -42,6 +42,11 @@ func (e *Engine) Add(ctx context.Context, nw NewWatch) (Watch, error) {
 	if err := plume.ValidateID("location", nw.LocationID); err != nil {
 		return Watch{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
+	// One spelling per location, or "64F0…" and "64f0…" would be two watches of it.
+	nw.CustomerID, nw.LocationID = plume.CanonicalID(nw.CustomerID), plume.CanonicalID(nw.LocationID)
+	if err := e.ensureIndexed(ctx); err != nil {
+		return Watch{}, err
+	}
 	unlock, err := e.st.Lock(ctx, registryLock, lockTTL)
 	if err != nil {
 		return Watch{}, err
@@ -51,20 +56,24 @@ func (e *Engine) Add(ctx context.Context, nw NewWatch) (Watch, error) {
 	if err != nil {
 		return Watch{}, err
 	}
+	refs, err := e.refs(ctx, nw.ChatID)
+	if err != nil {
+		return Watch{}, err
+	}
 	inChat := 0
-	for _, k := range all {
-		if c, _, _, _ := parseKey(k); c != nw.ChatID {
+	var gone []string // entries whose watch is gone or does not open
+	for _, ref := range refs {
+		k := recordKey(nw.ChatID, ref.UserID, ref.ID)
+		r, err := e.load(ctx, k)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			gone = append(gone, ref.ID)
 			continue
+		case err != nil:
+			return Watch{}, err
 		}
 		inChat++
-		r, err := e.load(ctx, k)
-		if err != nil {
-			if !errors.Is(err, ErrNotFound) {
-				e.log.Warn("watch: a watch of this chat cannot be read", "chat", nw.ChatID, "err", err)
-			}
-			continue
-		}
-		if r.ThreadID != nw.ThreadID || r.CustomerID != nw.CustomerID || r.LocationID != nw.LocationID {
+		if !ref.is(nw.ThreadID, nw.CustomerID, nw.LocationID) {
 			continue
 		}
 		if r.Paused == "" {
@@ -80,16 +89,33 @@ func (e *Engine) Add(ctx context.Context, nw NewWatch) (Watch, error) {
 	switch {
 	case inChat >= e.cfg.MaxPerChat:
 		return Watch{}, &LimitError{Scope: "chat", Max: e.cfg.MaxPerChat}
-	case len(all) >= e.cfg.MaxWatches:
+	case len(all) >= e.cfg.MaxWatches && e.countOpen(ctx, all) >= e.cfg.MaxWatches:
 		return Watch{}, &LimitError{Scope: "all", Max: e.cfg.MaxWatches}
 	}
 	w := Watch{ID: newID(), ChatID: nw.ChatID, ThreadID: nw.ThreadID, UserID: nw.UserID,
 		CustomerID: nw.CustomerID, LocationID: nw.LocationID, Name: nw.Name, Mode: nw.Mode, Created: time.Now()}
+	// The index first: a watch is never without its entry (index.go).
+	if err := e.indexAdd(ctx, w, gone...); err != nil {
+		return Watch{}, err
+	}
 	if err := e.save(ctx, recordKey(w.ChatID, w.UserID, w.ID), &record{Watch: w}); err != nil {
 		return Watch{}, err
 	}
 	e.pokeLoop()
 	return w, nil
+}
+
+// countOpen counts the watches among keys that open: those that do not (a dropped key) are
+// absent, and count against no limit even before the checking loop drops them. Add asks
+// only at the limit, where it is worth opening every watch.
+func (e *Engine) countOpen(ctx context.Context, keys []string) int {
+	n := 0
+	for _, k := range keys {
+		if _, err := e.load(ctx, k); !unopenable(err) {
+			n++
+		}
+	}
+	return n
 }
 
 // Remove stops watch id of chatID and drops its undelivered alerts. A watch whose record
@@ -108,15 +134,22 @@ func (e *Engine) Remove(ctx context.Context, chatID int64, id string) (Watch, er
 			for _, en := range r.Outbox {
 				e.obs.Alert(en.Alert.Kind, AlertDropped)
 			}
-		case errors.Is(err, ErrNotFound):
-			return err
+		case unopenable(err):
+			e.log.Warn("watch: removing a watch that cannot be read", "chat", chatID, "watch", id, "err", err)
 		default:
-			e.log.Warn("watch: removing a watch that cannot be read", "chat", chatID, "err", err)
+			return err // ErrNotFound: gone meanwhile; its entry goes below
 		}
 		return e.st.DeleteRecord(ctx, key)
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Watch{}, err
+	}
+	// The entry after the watch: a watch is never without its entry (index.go).
+	if ierr := e.indexRemove(ctx, chatID, id); ierr != nil {
+		return Watch{}, ierr
+	}
+	if err != nil {
+		return Watch{}, ErrNotFound
 	}
 	return w, nil
 }
@@ -371,20 +404,34 @@ func (e *Engine) MigrateChat(ctx context.Context, from, to int64) (int, error) {
 	n := 0
 	var errs []error
 	for _, k := range keys {
-		_, u, id, _ := parseKey(k)
+		_, _, id, _ := parseKey(k)
+		moved := false
 		err := e.withLock(ctx, id, func() error {
 			r, err := e.load(ctx, k)
 			if err != nil {
 				return err
 			}
 			r.ChatID = to
-			// Written under the new key before the old one goes: a crash in between leaves
-			// the watch twice (the old chat's copy pauses at its first alert), never lost.
-			if err := e.save(ctx, recordKey(to, u, id), r); err != nil {
+			// The new chat's entry, the watch under its new key, then the old key and entry
+			// go: a crash in between leaves the watch twice (the old chat's copy pauses at
+			// its first alert), never lost nor without its entry.
+			if err := e.indexAdd(ctx, r.Watch); err != nil {
 				return err
 			}
-			return e.st.DeleteRecord(ctx, k)
+			if err := e.save(ctx, recordKey(to, r.UserID, id), r); err != nil {
+				return err
+			}
+			if err := e.st.DeleteRecord(ctx, k); err != nil {
+				return err
+			}
+			moved = true
+			return nil
 		})
+		if moved || errors.Is(err, ErrNotFound) {
+			if ierr := e.indexRemove(ctx, from, id); ierr != nil {
+				errs = append(errs, ierr)
+			}
+		}
 		switch {
 		case err == nil:
 			n++

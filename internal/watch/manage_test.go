@@ -36,6 +36,11 @@ func TestAddLimits(t *testing.T) {
 	if !errors.Is(err, watch.ErrAlreadyWatched) || w.ID != first.ID {
 		t.Fatalf("the same location again: %+v, %v; want ErrAlreadyWatched with the first watch", w, err)
 	}
+	// Hexadecimal IDs in upper case name the same location.
+	upper := watch.NewWatch{ChatID: chat1, UserID: userA, CustomerID: strings.ToUpper(custA), LocationID: strings.ToUpper(locB)}
+	if w, err := h.e.Add(ctx, upper); !errors.Is(err, watch.ErrAlreadyWatched) || w.LocationID != locB {
+		t.Fatalf("the same location in upper case: %+v, %v; want ErrAlreadyWatched", w, err)
+	}
 	// Another forum topic of the same chat is another watch (here: over the limit).
 	topic := nw(chat1, locA)
 	topic.ThreadID = 7
@@ -163,6 +168,34 @@ func TestMigrateChat(t *testing.T) {
 		)
 		if got[0].ChatID != chat1 || got[1].ChatID != super {
 			t.Fatalf("alert chats %d, %d; want %d then %d", got[0].ChatID, got[1].ChatID, chat1, super)
+		}
+	})
+}
+
+// TestAlertToAGroupThatMoved: Telegram refuses an alert because the group became a
+// supergroup (the chat side missed the news): the watches move there and the alert is sent
+// there at once, once, not marked as sent again (it was refused, not lost in flight).
+func TestAlertToAGroupThatMoved(t *testing.T) {
+	inBubble(t, func(t *testing.T, b store.Backend) {
+		const super = int64(-1001234567890)
+		h, home, w := startHome(t, b, watch.Config{})
+		h.sent.setFail(func(a watch.Alert, _ int) error {
+			if a.ChatID == chat1 {
+				return &watch.ChatMovedError{To: super}
+			}
+			return nil
+		})
+		home.offline()
+		wait(2 * time.Minute)
+		wantAlerts(t, h.sent, "Home offline at 00:00:30 #1 opens")
+		if got := h.sent.alerts()[0].ChatID; got != super {
+			t.Errorf("the alert went to chat %d, want the supergroup %d", got, super)
+		}
+		if sts := h.mustList(super); len(sts) != 1 || sts[0].ID != w.ID || sts[0].Pending != 0 {
+			t.Errorf("the supergroup's watches: %+v; want the watch, nothing pending", sts)
+		}
+		if strings.Contains(h.logs.String(), "level=WARN") {
+			t.Errorf("warnings:\n%s", h.logs)
 		}
 	})
 }

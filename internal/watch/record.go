@@ -16,8 +16,8 @@ import (
 
 // Keys. A watch is the sealed record watch:<chatID>:<userID>:<id> (chat and user IDs are
 // not personal data here; the customer and location IDs are inside the sealed value), so
-// "watches of a chat" is a key prefix and "watches of a user" a filter on key names,
-// neither needing to open a record.
+// "watches of a user" is a filter on key names, needing no record opened; "watches of a
+// chat" is its index (index.go), which spares the chat side a listing of every key.
 const (
 	keyPrefix    = "watch:"
 	leaseKey     = "watch:engine"
@@ -105,10 +105,14 @@ const maxOutbox = 64
 
 func (e *Engine) load(ctx context.Context, key string) (*record, error) {
 	raw, err := e.st.GetRecord(ctx, key)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, ErrNotFound
-		}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, ErrNotFound
+	case store.Absent(err):
+		// Sealed with a key no longer held, or damaged: as good as none, like every record
+		// (store.Absent); the checking loop drops it (drop).
+		return nil, fmt.Errorf("%w: %w", ErrNotFound, err)
+	case err != nil:
 		return nil, err
 	}
 	var r record
@@ -116,6 +120,12 @@ func (e *Engine) load(ctx context.Context, key string) (*record, error) {
 		return nil, fmt.Errorf("watch: decode record: %w", err)
 	}
 	return &r, nil
+}
+
+// unopenable reports an error of load for a record that is there but does not open (sealed
+// with a key no longer held, or damaged): ErrNotFound to every reader but drop.
+func unopenable(err error) bool {
+	return errors.Is(err, ErrNotFound) && store.Absent(err) && !errors.Is(err, store.ErrNotFound)
 }
 
 func (e *Engine) save(ctx context.Context, key string, r *record) error {
@@ -183,30 +193,37 @@ func (r *record) resume() {
 	r.Pending, r.Fails, r.FailFor = nil, 0, ""
 }
 
-// find returns the key of watch id in chatID.
+// find returns the key of watch id in chatID, from the chat's index.
 func (e *Engine) find(ctx context.Context, chatID int64, id string) (string, error) {
-	if id == "" {
-		return "", ErrNotFound
-	}
-	keys, err := e.st.RecordKeys(ctx, chatPrefix(chatID))
+	refs, err := e.refs(ctx, chatID)
 	if err != nil {
 		return "", err
 	}
-	for _, k := range keys {
-		if strings.HasSuffix(k, ":"+id) {
-			return k, nil
+	for _, r := range refs {
+		if id != "" && r.ID == id {
+			return recordKey(chatID, r.UserID, r.ID), nil
 		}
 	}
 	return "", ErrNotFound
 }
 
-// keys returns the watch keys selected by sel (all with the zero Selector).
+// keys returns the watch keys selected by sel (all with the zero Selector): a chat's from
+// its index, else a listing of every watch (the checking loop, /logout).
 func (e *Engine) keys(ctx context.Context, sel Selector) ([]string, error) {
-	prefix := keyPrefix
 	if sel.ChatID != 0 {
-		prefix = chatPrefix(sel.ChatID)
+		refs, err := e.refs(ctx, sel.ChatID)
+		if err != nil {
+			return nil, err
+		}
+		var keys []string
+		for _, r := range refs {
+			if sel.UserID == 0 || sel.UserID == r.UserID {
+				keys = append(keys, recordKey(sel.ChatID, r.UserID, r.ID))
+			}
+		}
+		return keys, nil
 	}
-	all, err := e.st.RecordKeys(ctx, prefix)
+	all, err := e.st.RecordKeys(ctx, keyPrefix)
 	if err != nil {
 		return nil, err
 	}

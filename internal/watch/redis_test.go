@@ -88,7 +88,7 @@ func TestTwoReplicasOnRedis(t *testing.T) {
 	}
 }
 
-func cleanRedis(t *testing.T, url, prefix string) {
+func cleanRedis(t testing.TB, url, prefix string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	b, err := store.OpenRedis(ctx, url, prefix)

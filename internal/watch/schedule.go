@@ -201,7 +201,12 @@ func classify(err error) failure {
 		case plume.KindNotFound:
 			f.reason = ReasonNotFound
 		case plume.KindRateLimited:
-			f.rateLimited, f.retryAfter = true, pe.RetryAfter
+			// Plume refused (a WAF 403, a 429): back off. Status 0 is the bot's own per-host
+			// limit, busy with the agents' commands past the check's deadline: the request
+			// never left, and the next turn tries again.
+			if pe.Status != 0 {
+				f.rateLimited, f.retryAfter = true, pe.RetryAfter
+			}
 		}
 	}
 	return f
@@ -228,7 +233,10 @@ func (l *leader) check(key string, lag time.Duration) {
 	e := l.e
 	r, err := e.load(l.ctx, key)
 	if err != nil {
-		if !errors.Is(err, ErrNotFound) && l.ctx.Err() == nil {
+		switch {
+		case unopenable(err):
+			e.drop(l.ctx, key, err)
+		case !errors.Is(err, ErrNotFound) && l.ctx.Err() == nil:
 			e.log.Warn("watch: load a watch", "err", err)
 		}
 		e.obs.Check(CheckSkipped, lag)

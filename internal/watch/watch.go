@@ -114,6 +114,18 @@ var (
 	ErrChatUnreachable = errors.New("watch: the chat cannot be reached")
 )
 
+// ChatMovedError is a Notifier's error for an alert Telegram refused because its chat now
+// has another ID (a group upgraded to a supergroup): the alert was not delivered. The engine
+// moves the chat's watches to To (MigrateChat, if the chat side has not yet) and sends the
+// alert there, as a first attempt.
+type ChatMovedError struct {
+	To int64 // the new chat ID
+}
+
+func (e *ChatMovedError) Error() string {
+	return fmt.Sprintf("watch: the chat became chat %d", e.To)
+}
+
 // LimitError reports a full chat (Scope "chat") or a full watcher (Scope "all"); it
 // matches ErrLimit.
 type LimitError struct {
@@ -175,7 +187,8 @@ type CredentialSource interface {
 // Notifier renders an alert and sends it to a.ChatID (topic a.ThreadID, replying to
 // a.ReplyTo when not 0), returning the sent message's ID. An error wrapping
 // ErrChatUnreachable means the chat will never accept it (bot blocked, kicked, chat not
-// found): the chat's watches pause and its pending alerts are dropped. Any other error is
+// found): the chat's watches pause and its pending alerts are dropped. A *ChatMovedError
+// moves the chat's watches and the alert to the chat's new ID. Any other error is
 // transient: the alert is sent again later, never lost. Notify must not return an error
 // after Telegram accepted the message if it can know it did.
 type Notifier interface {
